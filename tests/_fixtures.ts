@@ -1,0 +1,123 @@
+// Scripted readers and writers shared by the runtime-neutral tests.
+import type { Reader, Writer } from "tcpframe";
+
+/** Concatenates byte arrays. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.byteLength;
+  }
+  return out;
+}
+
+/** Deterministic pseudo-random bytes (xorshift32). */
+export function pseudoRandomBytes(length: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/**
+ * A reader over `data` that hands out at most `sizes[i]` bytes on its i-th
+ * read (cycling through `sizes`), then `null`. Counts its calls.
+ */
+export class ChunkedReader implements Reader {
+  readonly #data: Uint8Array;
+  readonly #sizes: readonly number[];
+  #offset = 0;
+  /** How many times `read` was called. */
+  calls = 0;
+
+  constructor(data: Uint8Array, sizes: readonly number[] = [Infinity]) {
+    this.#data = data;
+    this.#sizes = sizes.length === 0 ? [Infinity] : sizes;
+  }
+
+  /** Bytes not yet handed out. */
+  get remaining(): number {
+    return this.#data.byteLength - this.#offset;
+  }
+
+  read(p: Uint8Array): Promise<number | null> {
+    const size = this.#sizes[this.calls++ % this.#sizes.length]!;
+    if (this.#offset >= this.#data.byteLength) return Promise.resolve(null);
+    const n = Math.min(p.byteLength, size, this.remaining);
+    p.set(this.#data.subarray(this.#offset, this.#offset + n));
+    this.#offset += n;
+    return Promise.resolve(n);
+  }
+}
+
+/** A reader that plays a fixed script of results. */
+export function scriptedReader(
+  script: ReadonlyArray<Uint8Array | null | 0 | Error>,
+): Reader & { calls: number } {
+  let step = 0;
+  return {
+    calls: 0,
+    read(p: Uint8Array): Promise<number | null> {
+      this.calls++;
+      const item = step < script.length ? script[step++] : null;
+      if (item === null || item === undefined) return Promise.resolve(null);
+      if (item === 0) return Promise.resolve(0);
+      if (item instanceof Error) return Promise.reject(item);
+      if (item.byteLength > p.byteLength) {
+        throw new Error("script chunk larger than the read buffer");
+      }
+      p.set(item);
+      return Promise.resolve(item.byteLength);
+    },
+  };
+}
+
+/**
+ * A writer that takes at most `sizes[i]` bytes on its i-th write (cycling),
+ * records every byte and every call.
+ */
+export class ShortWriter implements Writer {
+  readonly #sizes: readonly number[];
+  readonly #chunks: Uint8Array[] = [];
+  /** The length of each buffer passed to `write`. */
+  readonly offered: number[] = [];
+
+  constructor(sizes: readonly number[] = [Infinity]) {
+    this.#sizes = sizes.length === 0 ? [Infinity] : sizes;
+  }
+
+  /** How many times `write` was called. */
+  get calls(): number {
+    return this.offered.length;
+  }
+
+  /** Every byte accepted so far, in order. */
+  bytes(): Uint8Array {
+    return concat(this.#chunks);
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    const size = this.#sizes[this.offered.length % this.#sizes.length]!;
+    this.offered.push(p.byteLength);
+    const n = Math.min(p.byteLength, size);
+    this.#chunks.push(p.slice(0, n));
+    return Promise.resolve(n);
+  }
+}
+
+/** A reader that never answers until its signal, for abort tests. */
+export function silentReader(): Reader & { pending: number } {
+  return {
+    pending: 0,
+    read(): Promise<number | null> {
+      this.pending++;
+      return new Promise(() => {});
+    },
+  };
+}
