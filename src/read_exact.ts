@@ -26,7 +26,7 @@ export interface ReadExactOptions extends SignalOptions {
    *
    * @default {undefined}
    */
-  what?: string;
+  what?: string | undefined;
 }
 
 /**

@@ -121,3 +121,50 @@ export function silentReader(): Reader & { pending: number } {
     },
   };
 }
+
+/**
+ * A reader whose reads are answered by hand: `deliver(bytes)` completes the
+ * read in flight, `end()` answers it with end of stream. For abort tests.
+ */
+export class ManualReader implements Reader {
+  #target: Uint8Array | null = null;
+  #resolve: ((n: number | null) => void) | null = null;
+  /** How many reads were started. */
+  reads = 0;
+
+  read(p: Uint8Array): Promise<number | null> {
+    this.reads++;
+    this.#target = p;
+    return new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** True while a read waits for an answer. */
+  get waiting(): boolean {
+    return this.#resolve !== null;
+  }
+
+  /** Answers the read in flight with up to `bytes.length` bytes; returns how many. */
+  deliver(bytes: Uint8Array): number {
+    const target = this.#target!;
+    const resolve = this.#resolve!;
+    const n = Math.min(bytes.byteLength, target.byteLength);
+    target.set(bytes.subarray(0, n));
+    this.#target = null;
+    this.#resolve = null;
+    resolve(n);
+    return n;
+  }
+
+  /** Answers the read in flight with end of stream. */
+  end(): void {
+    const resolve = this.#resolve!;
+    this.#target = null;
+    this.#resolve = null;
+    resolve(null);
+  }
+}
+
+/** Lets pending promise callbacks run. */
+export function tick(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

@@ -9,16 +9,7 @@ import {
   type Writer,
 } from "tcpframe";
 import { pseudoRandomBytes } from "../_fixtures.ts";
-
-/** Opens a connected pair of TCP connections on loopback. */
-export async function tcpPair(): Promise<[Deno.TcpConn, Deno.TcpConn]> {
-  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const [client, server] = await Promise.all([
-    Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }),
-    listener.accept(),
-  ]);
-  return [client, server];
-}
+import { tcpPair } from "./_tcp.ts";
 
 Deno.test("Deno.Conn satisfies Reader, Writer and Conn unchanged", async () => {
   const [a, b] = await tcpPair();

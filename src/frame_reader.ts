@@ -1,0 +1,390 @@
+/**
+ * A buffered reader of length-prefixed frames.
+ *
+ * @module
+ */
+
+import { abortable, isAbortReason } from "./_abort.ts";
+import { type HeaderInfo, type Layout, layoutOf } from "./_layout.ts";
+import {
+  FrameTooLargeError,
+  NoProgressError,
+  normalizeError,
+  UnexpectedEofError,
+} from "./errors.ts";
+import type { FrameOptions } from "./frame_options.ts";
+import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
+import type { Reader, SignalOptions } from "./types.ts";
+
+/** Options for {@linkcode FrameReader}. */
+export interface FrameReaderOptions extends FrameOptions {
+  /**
+   * The size of the read buffer: one `read` on the underlying reader fills
+   * up to this many bytes, which can hold many small frames. A frame larger
+   * than half of it is read straight into a buffer of its own.
+   *
+   * @default {65536}
+   */
+  readBufferSize?: number;
+}
+
+/** Options for {@linkcode FrameReader.prototype.read}. */
+export type FrameReadOptions = SignalOptions;
+
+const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
+
+/**
+ * Reads length-prefixed frames from a {@linkcode Reader}, buffered.
+ *
+ * - **Fast**: one `read` on the underlying reader serves every small frame
+ *   it delivered; frames already buffered are handed out without waiting.
+ * - **Bounded**: memory stays within `maxFrameSize` plus one read buffer; a
+ *   hostile length gives {@linkcode FrameTooLargeError} before any
+ *   allocation of that size.
+ * - **Large frames** (over half the read buffer) are read straight into
+ *   their own exact-size buffer: no second copy.
+ * - **Lossless cancellation**: when a `read({ signal })` is aborted, the
+ *   underlying read in flight is kept, and the next `read()` picks it up, so
+ *   not a byte is lost.
+ *
+ * Ownership: every frame returned is a new `Uint8Array` that belongs to the
+ * caller; later reads never overwrite it.
+ *
+ * After an error from the peer or the network (`FrameTooLargeError`,
+ * `InvalidFrameError`, `UnexpectedEofError`, a reset), every later `read()`
+ * rejects with the same error: the stream is out of sync, close it. An abort
+ * is not such an error.
+ *
+ * The `FrameReader` does not own the underlying reader: leaving a
+ * `for await` loop early does not close the connection.
+ *
+ * @example Iterate over the frames of a connection
+ * ```ts
+ * import { encodeFrame, FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const text = new TextEncoder();
+ * const wire = new Uint8Array([
+ *   ...encodeFrame(text.encode("one")),
+ *   ...encodeFrame(text.encode("two")),
+ * ]);
+ * let sent = false;
+ * const conn = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * const frames: string[] = [];
+ * for await (const frame of new FrameReader(conn)) {
+ *   frames.push(new TextDecoder().decode(frame));
+ * }
+ * assert.deepEqual(frames, ["one", "two"]);
+ * ```
+ *
+ * @example A deadline per frame that loses nothing
+ * ```ts
+ * import { encodeFrame, FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * let deliver: (n: number) => void = () => {};
+ * let target: Uint8Array = new Uint8Array(0);
+ * const slowPeer = {
+ *   read(p: Uint8Array) {
+ *     target = p;
+ *     return new Promise<number>((resolve) => (deliver = resolve));
+ *   },
+ * };
+ * const frames = new FrameReader(slowPeer);
+ * await assert.rejects(
+ *   frames.read({ signal: AbortSignal.timeout(10) }),
+ *   { name: "TimeoutError" },
+ * );
+ * const next = frames.read(); // resumes the read still in flight
+ * const frame = encodeFrame(new Uint8Array([1, 2, 3]));
+ * target.set(frame);
+ * deliver(frame.length);
+ * assert.deepEqual(await next, new Uint8Array([1, 2, 3]));
+ * ```
+ */
+export class FrameReader implements AsyncIterable<Uint8Array> {
+  readonly #reader: Reader;
+  readonly #layout: Layout;
+  readonly #buf: Uint8Array;
+  readonly #info: HeaderInfo = { headerLength: 0, payloadLength: 0 };
+  #start = 0;
+  #end = 0;
+  /** A large frame being filled straight from the reader, or null. */
+  #frame: Uint8Array | null = null;
+  #filled = 0;
+  /** Bytes of the large frame that belong to its kept header. */
+  #kept = 0;
+  #pending: Promise<number | null> | null = null;
+  #pendingIntoFrame = false;
+  #eof = false;
+  #error: unknown = undefined;
+  #emptyReads = 0;
+
+  /**
+   * Creates a frame reader.
+   *
+   * @param reader The byte stream, e.g. a `Deno.Conn`.
+   * @param options The layout, the cap and the read buffer size.
+   * @throws {TypeError | RangeError} An option is invalid.
+   */
+  constructor(reader: Reader, options?: FrameReaderOptions) {
+    this.#reader = reader;
+    this.#layout = layoutOf(options);
+    const size = options?.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
+    if (!Number.isSafeInteger(size) || size < 1) {
+      throw new RangeError(
+        `Cannot use readBufferSize ${size}: expected a positive integer`,
+      );
+    }
+    // Room for the longest possible header, whatever the caller chose.
+    this.#buf = new Uint8Array(Math.max(size, this.#layout.offset + 16));
+  }
+
+  /**
+   * Reads the next frame.
+   *
+   * @param options A signal to cancel the wait; nothing is lost when it
+   * aborts.
+   * @returns The next frame, or `null` once the stream has ended cleanly at a
+   * frame boundary.
+   * @throws {FrameTooLargeError} The announced length is over
+   * `maxFrameSize`.
+   * @throws {InvalidFrameError} The header cannot describe a frame.
+   * @throws {UnexpectedEofError} The stream ended inside a header or a
+   * payload (the message says which).
+   * @throws {ConnectionResetError | NoProgressError} The reader failed.
+   * @throws {unknown} `signal.reason` when the signal aborts.
+   */
+  read(options?: FrameReadOptions): Promise<Uint8Array | null> {
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#pending === null && this.#frame === null) {
+      try {
+        const frame = this.#takeBuffered();
+        if (frame !== undefined) return Promise.resolve(frame);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#readSlow(signal);
+  }
+
+  /**
+   * Iterates over the frames until the stream ends cleanly; throws what
+   * {@linkcode FrameReader.prototype.read} throws.
+   *
+   * @returns An async iterator of frames.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return {
+      next: (): Promise<IteratorResult<Uint8Array>> => {
+        if (this.#pending === null && this.#frame === null) {
+          try {
+            const frame = this.#takeBuffered();
+            if (frame !== undefined) {
+              return Promise.resolve({ done: false, value: frame });
+            }
+          } catch (error) {
+            return Promise.reject(error);
+          }
+        }
+        return this.#readSlow(undefined).then((frame) =>
+          frame === null
+            ? { done: true, value: undefined }
+            : { done: false, value: frame }
+        );
+      },
+    };
+  }
+
+  /**
+   * Returns the next frame if it is already complete in the buffer;
+   * `undefined` if more bytes are needed. Throws (and remembers) a bad
+   * header.
+   */
+  #takeBuffered(): Uint8Array | undefined {
+    if (this.#error !== undefined) throw this.#error;
+    const buf = this.#buf;
+    const start = this.#start;
+    const available = this.#end - start;
+    let headerLength: number;
+    let payloadLength: number;
+    const layout = this.#layout;
+    if (layout.isDefault) {
+      if (available < 4) return undefined;
+      payloadLength = ((buf[start]! << 24) | (buf[start + 1]! << 16) |
+        (buf[start + 2]! << 8) | buf[start + 3]!) >>> 0;
+      if (payloadLength > layout.maxFrameSize) {
+        throw this.#fail(
+          new FrameTooLargeError(payloadLength, layout.maxFrameSize),
+        );
+      }
+      headerLength = 4;
+    } else {
+      try {
+        if (!layout.parse(buf, start, this.#end, this.#info)) return undefined;
+      } catch (error) {
+        throw this.#fail(error);
+      }
+      headerLength = this.#info.headerLength;
+      payloadLength = this.#info.payloadLength;
+    }
+    const total = headerLength + payloadLength;
+    if (total > available) return undefined;
+    const frame = buf.slice(
+      start + layout.stripFor(headerLength),
+      start + total,
+    );
+    if (total === available) {
+      this.#start = this.#end = 0;
+    } else {
+      this.#start = start + total;
+    }
+    return frame;
+  }
+
+  async #readSlow(signal: AbortSignal | undefined): Promise<Uint8Array | null> {
+    if (this.#error !== undefined) throw this.#error;
+    for (;;) {
+      if (this.#pending !== null) {
+        // A read left in flight by an aborted call: it comes first.
+        await this.#fill(signal);
+      }
+      const large = this.#frame;
+      if (large !== null) {
+        if (this.#filled === large.byteLength) {
+          this.#frame = null;
+          return large;
+        }
+        if (this.#eof) {
+          throw this.#fail(
+            new UnexpectedEofError({
+              bytesRead: this.#filled - this.#kept,
+              expected: large.byteLength - this.#kept,
+              partial: large.slice(this.#kept, this.#filled),
+              what: "frame payload",
+            }),
+          );
+        }
+        this.#startRead(large.subarray(this.#filled), true);
+        continue;
+      }
+      const frame = this.#takeBuffered();
+      if (frame !== undefined) return frame;
+      const available = this.#end - this.#start;
+      const headerKnown = this.#layout.parse(
+        this.#buf,
+        this.#start,
+        this.#end,
+        this.#info,
+      );
+      if (this.#eof) {
+        if (available === 0) return null;
+        throw this.#fail(this.#truncated(headerKnown, available));
+      }
+      if (headerKnown) {
+        const { headerLength, payloadLength } = this.#info;
+        if (headerLength + payloadLength > this.#buf.byteLength >>> 1) {
+          this.#beginLarge(headerLength, payloadLength);
+          continue;
+        }
+      }
+      if (this.#start > 0 && this.#end > this.#buf.byteLength >>> 1) {
+        this.#buf.copyWithin(0, this.#start, this.#end);
+        this.#end -= this.#start;
+        this.#start = 0;
+      }
+      this.#startRead(this.#buf.subarray(this.#end), false);
+    }
+  }
+
+  /** Moves what is buffered of a large frame into its own buffer. */
+  #beginLarge(headerLength: number, payloadLength: number): void {
+    const strip = this.#layout.stripFor(headerLength);
+    const kept = headerLength - strip;
+    const large = new Uint8Array(kept + payloadLength);
+    const from = this.#start + strip;
+    large.set(this.#buf.subarray(from, this.#end));
+    this.#filled = this.#end - from;
+    this.#kept = kept;
+    this.#frame = large;
+    this.#start = this.#end = 0;
+  }
+
+  #truncated(headerKnown: boolean, available: number): UnexpectedEofError {
+    const from = this.#start;
+    if (!headerKnown) {
+      return new UnexpectedEofError({
+        bytesRead: available,
+        expected: this.#layout.varint ? available + 1 : this.#layout.minHeader,
+        partial: this.#buf.slice(from, this.#end),
+        what: "frame header",
+      });
+    }
+    const { headerLength, payloadLength } = this.#info;
+    return new UnexpectedEofError({
+      bytesRead: available - headerLength,
+      expected: payloadLength,
+      partial: this.#buf.slice(from + headerLength, this.#end),
+      what: "frame payload",
+    });
+  }
+
+  /** Starts a read into `target` and marks it as the read in flight. */
+  #startRead(target: Uint8Array, intoFrame: boolean): void {
+    try {
+      this.#pending = this.#reader.read(target);
+    } catch (error) {
+      this.#pending = Promise.reject(error);
+    }
+    this.#pendingIntoFrame = intoFrame;
+  }
+
+  /** Waits for the read in flight and applies its result. */
+  async #fill(signal: AbortSignal | undefined): Promise<void> {
+    let n: number | null;
+    try {
+      n = await abortable(this.#pending!, signal);
+    } catch (error) {
+      if (isAbortReason(error, signal)) throw error; // the read stays in flight
+      this.#pending = null;
+      throw this.#fail(normalizeError(error));
+    }
+    this.#pending = null;
+    if (n === null) {
+      this.#eof = true;
+      return;
+    }
+    const room = this.#pendingIntoFrame
+      ? this.#frame!.byteLength - this.#filled
+      : this.#buf.byteLength - this.#end;
+    if (!Number.isInteger(n) || n < 0 || n > room) {
+      throw this.#fail(
+        new RangeError(
+          `Cannot read frame: reader returned ${n} for a ${room}-byte buffer`,
+        ),
+      );
+    }
+    if (n === 0) {
+      if (++this.#emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
+        throw this.#fail(new NoProgressError(this.#emptyReads));
+      }
+      return;
+    }
+    this.#emptyReads = 0;
+    if (this.#pendingIntoFrame) this.#filled += n;
+    else this.#end += n;
+  }
+
+  #fail(error: unknown): unknown {
+    this.#error = error;
+    return error;
+  }
+}

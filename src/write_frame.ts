@@ -1,0 +1,230 @@
+/**
+ * Writing length-prefixed frames: one buffer, one write, for small frames.
+ *
+ * @module
+ */
+
+import { layoutOf } from "./_layout.ts";
+import type { FrameOptions } from "./frame_options.ts";
+import type { SignalOptions, Writer } from "./types.ts";
+import { writeAll } from "./write_all.ts";
+
+/**
+ * Frames up to this many bytes (header + payload) are copied into one buffer
+ * and written with one `write`.
+ *
+ * Why: with Nagle's algorithm on (the default in Deno and Node) and the
+ * peer's delayed ACK, a small header written alone and then the payload
+ * stalls until the delayed ACK fires: about 88 ms per round trip measured on
+ * loopback, against 0.02 ms for one write. Above this size the payload is not
+ * copied just to prepend a few bytes: the header goes out in a write of its
+ * own and the payload follows at once. That does not stall, because Nagle
+ * only holds back a segment smaller than the MSS while data is unacknowledged,
+ * the payload right behind the header fills full-size segments at once, and
+ * a receiver acknowledges every second full-size segment without delay.
+ */
+export const COALESCE_LIMIT = 64 * 1024;
+
+/** Options for {@linkcode writeFrame} and {@linkcode encodeFrame}. */
+export interface WriteFrameOptions extends FrameOptions, SignalOptions {}
+
+/**
+ * Encodes one frame (header and payload) into a new buffer.
+ *
+ * @param payload The payload.
+ * @param options The layout and the cap.
+ * @returns The frame's bytes, ready to write.
+ * @throws {RangeError} The payload is over `maxFrameSize`, or its length does
+ * not fit the length field.
+ * @throws {TypeError} The layout is decode-only (`lengthFieldOffset` or
+ * `bytesToStrip`), or an option is invalid.
+ *
+ * @example The default layout
+ * ```ts
+ * import { encodeFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeFrame(new TextEncoder().encode("hi"));
+ * assert.deepEqual(frame, new Uint8Array([0, 0, 0, 2, 0x68, 0x69]));
+ * ```
+ *
+ * @example A little-endian 2-byte length that counts itself
+ * ```ts
+ * import { encodeFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const frame = encodeFrame(new Uint8Array([7]), {
+ *   lengthFieldLength: 2,
+ *   littleEndian: true,
+ *   lengthAdjustment: -2,
+ * });
+ * assert.deepEqual(frame, new Uint8Array([3, 0, 7]));
+ * ```
+ */
+export function encodeFrame(
+  payload: Uint8Array,
+  options?: FrameOptions,
+): Uint8Array {
+  const layout = layoutOf(options);
+  layout.assertEncodable();
+  layout.checkPayload(payload.byteLength);
+  const headerLength = layout.headerLengthFor(payload.byteLength);
+  const frame = new Uint8Array(headerLength + payload.byteLength);
+  layout.writeHeader(frame, 0, payload.byteLength);
+  frame.set(payload, headerLength);
+  return frame;
+}
+
+/**
+ * Writes one frame: the length header, then the payload.
+ *
+ * A frame of up to {@linkcode COALESCE_LIMIT} bytes goes out as one buffer
+ * (one `write` unless the writer comes back short), so Nagle's algorithm
+ * cannot stall it; a larger payload is written without being copied.
+ *
+ * @param writer Where to write (a `Deno.Conn`, a Node adapter `Conn`, ...).
+ * @param payload The payload; not modified, and must not be modified until
+ * the promise settles.
+ * @param options The layout, the cap and a signal.
+ * @returns A promise that resolves once the whole frame was written.
+ * @throws {RangeError} The payload is over `maxFrameSize` (default 1 MiB) or
+ * does not fit the length field; nothing is written.
+ * @throws {TypeError} The layout is decode-only or invalid.
+ * @throws {WriteZeroError | ConnectionResetError | BrokenPipeError} As
+ * {@linkcode writeAll}.
+ * @throws {unknown} `signal.reason` if the signal aborts; how much of the
+ * frame went out is then unknown, so close the connection.
+ *
+ * @example Write a frame to an in-memory writer
+ * ```ts
+ * import { writeFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const writes: Uint8Array[] = [];
+ * const writer = {
+ *   write(p: Uint8Array) {
+ *     writes.push(p.slice());
+ *     return Promise.resolve(p.byteLength);
+ *   },
+ * };
+ * await writeFrame(writer, new TextEncoder().encode("hello world"));
+ * assert.equal(writes.length, 1); // header and payload in one write
+ * assert.deepEqual(writes[0]!.subarray(0, 4), new Uint8Array([0, 0, 0, 11]));
+ * ```
+ */
+export async function writeFrame(
+  writer: Writer,
+  payload: Uint8Array,
+  options: WriteFrameOptions = {},
+): Promise<void> {
+  const layout = layoutOf(options);
+  layout.assertEncodable();
+  layout.checkPayload(payload.byteLength);
+  const { signal } = options;
+  const headerLength = layout.headerLengthFor(payload.byteLength);
+  if (headerLength + payload.byteLength <= COALESCE_LIMIT) {
+    const frame = new Uint8Array(headerLength + payload.byteLength);
+    layout.writeHeader(frame, 0, payload.byteLength);
+    frame.set(payload, headerLength);
+    await writeAll(writer, frame, { signal });
+    return;
+  }
+  const header = new Uint8Array(headerLength);
+  layout.writeHeader(header, 0, payload.byteLength);
+  await writeAll(writer, header, { signal });
+  await writeAll(writer, payload, { signal });
+}
+
+/** Options for {@linkcode writeFrames}. */
+export interface WriteFramesOptions extends WriteFrameOptions {
+  /**
+   * The most bytes gathered into one write. Frames are packed into batches
+   * up to this size; a frame larger than {@linkcode COALESCE_LIMIT} is
+   * written on its own, without a copy.
+   *
+   * @default {65536}
+   */
+  maxBatchBytes?: number;
+}
+
+/**
+ * Writes many frames in as few writes as possible: small frames are packed
+ * into batches of up to `maxBatchBytes` (the source document's "coalesce in
+ * the application" advice), so 1,000 small messages cost a handful of
+ * system calls, not 1,000.
+ *
+ * Every payload is checked before anything is written.
+ *
+ * @param writer Where to write.
+ * @param payloads The payloads, in order.
+ * @param options The layout, the cap, the batch size and a signal.
+ * @returns A promise that resolves once every frame was written.
+ * @throws {RangeError} A payload is over `maxFrameSize` or does not fit the
+ * length field (nothing is written), or `maxBatchBytes` is not a positive
+ * integer.
+ * @throws {TypeError} The layout is decode-only or invalid.
+ * @throws {WriteZeroError | ConnectionResetError | BrokenPipeError} As
+ * {@linkcode writeAll}.
+ * @throws {unknown} `signal.reason` if the signal aborts.
+ *
+ * @example Three frames, one write
+ * ```ts
+ * import { writeFrames } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * let writes = 0;
+ * const writer = {
+ *   write(p: Uint8Array) {
+ *     writes++;
+ *     return Promise.resolve(p.byteLength);
+ *   },
+ * };
+ * const text = new TextEncoder();
+ * await writeFrames(writer, ["a", "bb", "ccc"].map((s) => text.encode(s)));
+ * assert.equal(writes, 1);
+ * ```
+ */
+export async function writeFrames(
+  writer: Writer,
+  payloads: Iterable<Uint8Array>,
+  options: WriteFramesOptions = {},
+): Promise<void> {
+  const layout = layoutOf(options);
+  layout.assertEncodable();
+  const maxBatch = options.maxBatchBytes ?? COALESCE_LIMIT;
+  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
+    throw new RangeError(
+      `Cannot use maxBatchBytes ${maxBatch}: expected a positive integer`,
+    );
+  }
+  const list = Array.from(payloads);
+  let total = 0;
+  for (const payload of list) {
+    layout.checkPayload(payload.byteLength);
+    total += layout.headerLengthFor(payload.byteLength) + payload.byteLength;
+  }
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const batch = new Uint8Array(Math.min(total, maxBatch));
+  let used = 0;
+  for (const payload of list) {
+    const headerLength = layout.headerLengthFor(payload.byteLength);
+    const size = headerLength + payload.byteLength;
+    if (size > batch.byteLength || size > COALESCE_LIMIT) {
+      if (used > 0) {
+        await writeAll(writer, batch.subarray(0, used), { signal });
+        used = 0;
+      }
+      await writeFrame(writer, payload, options);
+      continue;
+    }
+    if (used + size > batch.byteLength) {
+      await writeAll(writer, batch.subarray(0, used), { signal });
+      used = 0;
+    }
+    layout.writeHeader(batch, used, payload.byteLength);
+    batch.set(payload, used + headerLength);
+    used += size;
+  }
+  if (used > 0) await writeAll(writer, batch.subarray(0, used), { signal });
+}

@@ -1,0 +1,64 @@
+// Runs one scenario against each length-prefixed decoder, so that
+// readFrame, FrameReader and FrameDecoderStream are held to the same rules.
+import {
+  FrameDecoderStream,
+  type FrameOptions,
+  FrameReader,
+  readFrame,
+} from "tcpframe";
+import { ChunkedReader } from "./_fixtures.ts";
+
+/** Decodes every frame from `chunks`; throws what the decoder throws. */
+export type Decode = (
+  chunks: readonly Uint8Array[],
+  options?: FrameOptions,
+) => Promise<Uint8Array[]>;
+
+function readerOf(chunks: readonly Uint8Array[]): ChunkedReader {
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const data = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.byteLength;
+  }
+  return new ChunkedReader(data, chunks.map((c) => Math.max(1, c.byteLength)));
+}
+
+export const decoders: Record<string, Decode> = {
+  async readFrame(chunks, options) {
+    const reader = readerOf(chunks);
+    const frames: Uint8Array[] = [];
+    for (;;) {
+      const frame = await readFrame(reader, options);
+      if (frame === null) return frames;
+      frames.push(frame);
+    }
+  },
+  async FrameReader(chunks, options) {
+    const frames: Uint8Array[] = [];
+    for await (const frame of new FrameReader(readerOf(chunks), options)) {
+      frames.push(frame);
+    }
+    return frames;
+  },
+  async "FrameReader (16-byte buffer)"(chunks, options) {
+    const frames: Uint8Array[] = [];
+    const reader = new FrameReader(readerOf(chunks), {
+      ...options,
+      readBufferSize: 16,
+    });
+    for (;;) {
+      const frame = await reader.read();
+      if (frame === null) return frames;
+      frames.push(frame);
+    }
+  },
+  FrameDecoderStream(chunks, options) {
+    return Array.fromAsync(
+      ReadableStream.from(chunks.map((c) => c.slice())).pipeThrough(
+        new FrameDecoderStream(options),
+      ),
+    );
+  },
+};

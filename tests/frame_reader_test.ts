@@ -1,0 +1,237 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  ConnectionResetError,
+  encodeFrame,
+  FrameReader,
+  FrameTooLargeError,
+  NoProgressError,
+  type Reader,
+  UnexpectedEofError,
+} from "tcpframe";
+import {
+  ChunkedReader,
+  concat,
+  ManualReader,
+  pseudoRandomBytes,
+  scriptedReader,
+  tick,
+} from "./_fixtures.ts";
+
+const b = (...bytes: number[]) => new Uint8Array(bytes);
+
+test("FrameReader serves many small frames from one underlying read", async () => {
+  const frames = Array.from(
+    { length: 500 },
+    (_, i) => pseudoRandomBytes(64, i + 1),
+  );
+  const reader = new ChunkedReader(concat(frames.map((f) => encodeFrame(f))));
+  const framed = new FrameReader(reader);
+  for (const expected of frames) {
+    assert.deepEqual(await framed.read(), expected);
+  }
+  assert.equal(reader.calls, 1, "34 KB of frames fit one 64 KiB read");
+  assert.equal(await framed.read(), null);
+});
+
+test("FrameReader reads a large frame straight into its own exact-size buffer", async () => {
+  const big = pseudoRandomBytes(1_000_000, 9);
+  const offered: number[] = [];
+  const inner = new ChunkedReader(encodeFrame(big), [50_000]);
+  const spy: Reader = {
+    read(p) {
+      offered.push(p.byteLength);
+      return inner.read(p);
+    },
+  };
+  const frame = await new FrameReader(spy).read();
+  assert.deepEqual(frame, big);
+  // After the first buffered read, each read targets the rest of the frame:
+  // the frame's own buffer, never more than what is left of it.
+  let left = big.byteLength - (50_000 - 4);
+  for (const size of offered.slice(1)) {
+    assert.equal(size, left);
+    left -= Math.min(size, 50_000);
+  }
+});
+
+test("FrameReader never offers the reader more than one read buffer outside a frame", async () => {
+  const offered: number[] = [];
+  const inner = new ChunkedReader(
+    concat([encodeFrame(b(1)), encodeFrame(b(2))]),
+    [3],
+  );
+  const spy: Reader = {
+    read(p) {
+      offered.push(p.byteLength);
+      return inner.read(p);
+    },
+  };
+  const framed = new FrameReader(spy, { readBufferSize: 1024 });
+  assert.deepEqual([
+    await framed.read(),
+    await framed.read(),
+    await framed.read(),
+  ], [
+    b(1),
+    b(2),
+    null,
+  ]);
+  assert.ok(offered.every((n) => n <= 1024), `${offered}`);
+});
+
+test("FrameReader frames stay valid after later reads", async () => {
+  const frames = Array.from(
+    { length: 50 },
+    (_, i) => pseudoRandomBytes(100, i + 1),
+  );
+  const framed = new FrameReader(
+    new ChunkedReader(concat(frames.map((f) => encodeFrame(f))), [333]),
+    { readBufferSize: 256 },
+  );
+  const got: Uint8Array[] = [];
+  for await (const frame of framed) got.push(frame);
+  assert.deepEqual(got, frames);
+});
+
+test("FrameReader.read() aborted mid-header, then resumed, loses nothing", async () => {
+  const manual = new ManualReader();
+  const framed = new FrameReader(manual);
+  const wire = concat([encodeFrame(b(1, 2, 3)), encodeFrame(b(4))]);
+  const controller = new AbortController();
+  const pending = framed.read({ signal: controller.signal });
+  await tick();
+  manual.deliver(wire.subarray(0, 2)); // half a header
+  await tick();
+  assert.equal(manual.reads, 2, "waiting for the rest of the header");
+  const reason = new Error("deadline");
+  controller.abort(reason);
+  await assert.rejects(pending, (error) => error === reason);
+  manual.deliver(wire.subarray(2)); // answers the read left in flight
+  assert.deepEqual(await framed.read(), b(1, 2, 3));
+  assert.deepEqual(await framed.read(), b(4));
+  assert.equal(manual.reads, 2, "no read was lost or repeated");
+});
+
+test("FrameReader.read({ signal }) aborted while the peer is silent keeps the read in flight", async () => {
+  const manual = new ManualReader();
+  const framed = new FrameReader(manual);
+  const wire = concat([encodeFrame(b(7, 7)), encodeFrame(b(8))]);
+  const controller = new AbortController();
+  const pending = framed.read({ signal: controller.signal });
+  await tick();
+  assert.equal(manual.reads, 1);
+  const reason = new Error("deadline");
+  controller.abort(reason);
+  await assert.rejects(pending, (error) => error === reason);
+  // The bytes arrive into the read that was in flight.
+  manual.deliver(wire.subarray(0, 3));
+  const next = framed.read();
+  await tick();
+  assert.equal(manual.reads, 2, "the in-flight read was reused, then one more");
+  manual.deliver(wire.subarray(3));
+  assert.deepEqual(await next, b(7, 7));
+  assert.deepEqual(await framed.read(), b(8));
+});
+
+test("FrameReader.read() aborted mid-payload of a large frame, then resumed, loses nothing", async () => {
+  const big = pseudoRandomBytes(100_000, 4);
+  const wire = encodeFrame(big);
+  const manual = new ManualReader();
+  const framed = new FrameReader(manual, { readBufferSize: 1024 });
+  let sent = 0;
+  const pump = async (until: number) => {
+    while (sent < until && manual.waiting) {
+      sent += manual.deliver(wire.subarray(sent, until));
+      await tick();
+    }
+  };
+  const controller = new AbortController();
+  const pending = framed.read({ signal: controller.signal });
+  await tick();
+  await pump(60_000);
+  assert.ok(manual.waiting);
+  controller.abort(new Error("stop"));
+  await assert.rejects(pending, { message: "stop" });
+  sent += manual.deliver(wire.subarray(sent, sent + 10)); // lands in the in-flight read
+  const resumed = framed.read();
+  await tick();
+  await pump(wire.byteLength);
+  assert.deepEqual(await resumed, big);
+});
+
+test("FrameReader.read() with an aborted signal rejects even if a frame is buffered", async () => {
+  const framed = new FrameReader(
+    new ChunkedReader(concat([encodeFrame(b(1)), encodeFrame(b(2))])),
+  );
+  assert.deepEqual(await framed.read(), b(1));
+  await assert.rejects(framed.read({ signal: AbortSignal.abort() }), {
+    name: "AbortError",
+  });
+  assert.deepEqual(
+    await framed.read(),
+    b(2),
+    "the buffered frame is still there",
+  );
+});
+
+test("FrameReader errors are sticky: the stream is out of sync", async () => {
+  const framed = new FrameReader(
+    new ChunkedReader(b(0, 0x20, 0, 0, 0, 0, 0, 0)),
+  );
+  const first = await framed.read().catch((e) => e);
+  assert.ok(first instanceof FrameTooLargeError);
+  assert.equal(await framed.read().catch((e) => e), first);
+});
+
+test("FrameReader returns null again after a clean end", async () => {
+  const framed = new FrameReader(new ChunkedReader(encodeFrame(b(5))));
+  assert.deepEqual(await framed.read(), b(5));
+  assert.equal(await framed.read(), null);
+  assert.equal(await framed.read(), null);
+});
+
+test("FrameReader maps a reset in the middle of a frame", async () => {
+  const reset = Object.assign(new Error("read ECONNRESET"), {
+    code: "ECONNRESET",
+  });
+  const framed = new FrameReader(scriptedReader([b(0, 0, 0, 5, 1), reset]));
+  await assert.rejects(framed.read(), (error) => {
+    assert.ok(error instanceof ConnectionResetError);
+    assert.equal(error.cause, reset);
+    return true;
+  });
+});
+
+test("FrameReader gives up on a reader that keeps returning 0", async () => {
+  const framed = new FrameReader(scriptedReader(Array(200).fill(0)));
+  await assert.rejects(framed.read(), NoProgressError);
+});
+
+test("FrameReader reports a payload cut short with the counts", async () => {
+  const big = pseudoRandomBytes(100_000);
+  const framed = new FrameReader(
+    new ChunkedReader(encodeFrame(big).subarray(0, 70_004), [8192]),
+  );
+  await assert.rejects(framed.read(), (error) => {
+    assert.ok(error instanceof UnexpectedEofError);
+    assert.equal(error.bytesRead, 70_000);
+    assert.equal(error.expected, 100_000);
+    assert.deepEqual(error.partial, big.subarray(0, 70_000));
+    return true;
+  });
+});
+
+test("FrameReader iteration stops at a clean end and rethrows errors", async () => {
+  const framed = new FrameReader(
+    new ChunkedReader(concat([encodeFrame(b(1)), b(0, 0)])),
+  );
+  const got: Uint8Array[] = [];
+  await assert.rejects(
+    (async () => {
+      for await (const frame of framed) got.push(frame);
+    })(),
+    UnexpectedEofError,
+  );
+  assert.deepEqual(got, [b(1)]);
+});
