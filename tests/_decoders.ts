@@ -6,7 +6,7 @@ import {
   FrameReader,
   readFrame,
 } from "tcpframe";
-import { ChunkedReader } from "./_fixtures.ts";
+import { ChunkedReader, collect, streamOf } from "./_fixtures.ts";
 
 /** Decodes every frame from `chunks`; throws what the decoder throws. */
 export type Decode = (
@@ -54,9 +54,20 @@ export const decoders: Record<string, Decode> = {
       frames.push(frame);
     }
   },
+  async "FrameReader (borrowed frames)"(chunks, options) {
+    const frames: Uint8Array[] = [];
+    const reader = new FrameReader(readerOf(chunks), {
+      ...options,
+      borrowFrames: true,
+      readBufferSize: 64,
+    });
+    // A borrowed frame is valid until the next read: copy it first.
+    for await (const frame of reader) frames.push(frame.slice());
+    return frames;
+  },
   FrameDecoderStream(chunks, options) {
-    return Array.fromAsync(
-      ReadableStream.from(chunks.map((c) => c.slice())).pipeThrough(
+    return collect(
+      streamOf(chunks.map((c) => c.slice())).pipeThrough(
         new FrameDecoderStream(options),
       ),
     );

@@ -168,3 +168,22 @@ export class ManualReader implements Reader {
 export function tick(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** Every chunk of `stream` (Array.fromAsync is missing from Node 20). */
+export async function collect<T>(stream: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const chunk of stream) out.push(chunk);
+  return out;
+}
+
+/** A pull-based stream of `chunks` (ReadableStream.from came in Node 20.6). */
+export function streamOf<T>(chunks: Iterable<T>): ReadableStream<T> {
+  const iterator = chunks[Symbol.iterator]();
+  return new ReadableStream<T>({
+    pull(controller) {
+      const next = iterator.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+}

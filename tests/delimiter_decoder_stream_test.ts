@@ -9,30 +9,11 @@ import {
   writeDelimited,
 } from "tcpframe";
 import { scanStats } from "../src/_delimiter.ts";
-import { ShortWriter } from "./_fixtures.ts";
+import { collect, ShortWriter, streamOf } from "./_fixtures.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const bytes = (text: string) => encoder.encode(text);
-
-/** Every chunk of `stream` (Array.fromAsync is missing from Node 20). */
-async function collect<T>(stream: ReadableStream<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const chunk of stream) out.push(chunk);
-  return out;
-}
-
-/** A stream of `chunks` (ReadableStream.from is missing from Node 20.5). */
-function streamOf<T>(chunks: Iterable<T>): ReadableStream<T> {
-  const iterator = chunks[Symbol.iterator]();
-  return new ReadableStream<T>({
-    pull(controller) {
-      const next = iterator.next();
-      if (next.done) controller.close();
-      else controller.enqueue(next.value);
-    },
-  });
-}
 
 /** Feeds `chunks` through a decoder and collects the frames. */
 function decode(

@@ -235,3 +235,37 @@ test("FrameReader iteration stops at a clean end and rethrows errors", async () 
   );
   assert.deepEqual(got, [b(1)]);
 });
+
+test("FrameReader rejects a second read() while one is pending", async () => {
+  const manual = new ManualReader();
+  const framed = new FrameReader(manual);
+  const first = framed.read();
+  await assert.rejects(framed.read(), TypeError);
+  await assert.rejects(framed[Symbol.asyncIterator]().next(), TypeError);
+  manual.deliver(encodeFrame(b(3)));
+  assert.deepEqual(await first, b(3), "the first read is unharmed");
+});
+
+test("FrameReader with borrowFrames hands out views into reused storage", async () => {
+  const small = [b(1, 2), b(3)];
+  const big = [pseudoRandomBytes(6000, 1), pseudoRandomBytes(5000, 2)]; // the store fits both
+  const framed = new FrameReader(
+    new ChunkedReader(concat([...small, ...big].map((f) => encodeFrame(f)))),
+    { borrowFrames: true, readBufferSize: 1024 },
+  );
+  const first = (await framed.read())!;
+  assert.deepEqual(first, small[0]);
+  const second = (await framed.read())!;
+  assert.deepEqual(second, small[1]);
+  assert.equal(
+    first.buffer,
+    second.buffer,
+    "both are views of the read buffer",
+  );
+  const third = (await framed.read())!;
+  assert.deepEqual(third, big[0]);
+  const fourth = (await framed.read())!;
+  assert.deepEqual(fourth, big[1]);
+  assert.equal(third.buffer, fourth.buffer, "large frames reuse one store");
+  assert.equal(await framed.read(), null);
+});

@@ -7,21 +7,21 @@ import {
   FrameTooLargeError,
   UnexpectedEofError,
 } from "tcpframe";
-import { concat, pseudoRandomBytes } from "./_fixtures.ts";
+import { collect, concat, pseudoRandomBytes, streamOf } from "./_fixtures.ts";
 
 const b = (...bytes: number[]) => new Uint8Array(bytes);
 
 test("FrameEncoderStream emits one chunk per small frame", async () => {
-  const chunks = await Array.fromAsync(
-    ReadableStream.from([b(1), b(2, 3)]).pipeThrough(new FrameEncoderStream()),
+  const chunks = await collect(
+    streamOf([b(1), b(2, 3)]).pipeThrough(new FrameEncoderStream()),
   );
   assert.deepEqual(chunks, [encodeFrame(b(1)), encodeFrame(b(2, 3))]);
 });
 
 test("FrameEncoderStream passes a large payload through uncopied after its header", async () => {
   const big = pseudoRandomBytes(70_000);
-  const chunks = await Array.fromAsync(
-    ReadableStream.from([big]).pipeThrough(new FrameEncoderStream()),
+  const chunks = await collect(
+    streamOf([big]).pipeThrough(new FrameEncoderStream()),
   );
   assert.equal(chunks.length, 2);
   assert.deepEqual(chunks[0], b(0, 1, 0x11, 0x70));
@@ -30,8 +30,8 @@ test("FrameEncoderStream passes a large payload through uncopied after its heade
 
 test("FrameEncoderStream errors with RangeError on a payload over the cap", async () => {
   await assert.rejects(
-    Array.fromAsync(
-      ReadableStream.from([b(1, 2, 3)]).pipeThrough(
+    collect(
+      streamOf([b(1, 2, 3)]).pipeThrough(
         new FrameEncoderStream({ maxFrameSize: 2 }),
       ),
     ),
@@ -48,8 +48,8 @@ test("FrameEncoderStream refuses a decode-only layout", () => {
 
 test("FrameDecoderStream errors on a truncated end", async () => {
   await assert.rejects(
-    Array.fromAsync(
-      ReadableStream.from([encodeFrame(b(1, 2)).subarray(0, 5)]).pipeThrough(
+    collect(
+      streamOf([encodeFrame(b(1, 2)).subarray(0, 5)]).pipeThrough(
         new FrameDecoderStream(),
       ),
     ),
@@ -59,8 +59,8 @@ test("FrameDecoderStream errors on a truncated end", async () => {
 
 test("FrameDecoderStream errors on an oversize length", async () => {
   await assert.rejects(
-    Array.fromAsync(
-      ReadableStream.from([b(0, 0, 1, 0)]).pipeThrough(
+    collect(
+      streamOf([b(0, 0, 1, 0)]).pipeThrough(
         new FrameDecoderStream({ maxFrameSize: 255 }),
       ),
     ),
@@ -92,8 +92,8 @@ test("FrameEncoderStream and FrameDecoderStream round-trip many frames", async (
     { length: 200 },
     (_, i) => pseudoRandomBytes(i * 37 % 5000, i + 1),
   );
-  const decoded = await Array.fromAsync(
-    ReadableStream.from(payloads)
+  const decoded = await collect(
+    streamOf(payloads)
       .pipeThrough(new FrameEncoderStream({ lengthFieldLength: "varint" }))
       .pipeThrough(new FrameDecoderStream({ lengthFieldLength: "varint" })),
   );
