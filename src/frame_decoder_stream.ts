@@ -7,6 +7,7 @@
 import { type HeaderInfo, type Layout, layoutOf } from "./_layout.ts";
 import { UnexpectedEofError } from "./errors.ts";
 import type { FrameOptions } from "./frame_options.ts";
+import { Slab } from "./_slab.ts";
 
 /**
  * Splits a byte stream into frames: each chunk it emits is one frame, with
@@ -18,6 +19,9 @@ import type { FrameOptions } from "./frame_options.ts";
  * {@linkcode InvalidFrameError} for a header that cannot describe a frame,
  * and with {@linkcode UnexpectedEofError} when the input ends inside a frame.
  * Backpressure flows through: it reads input only as frames are consumed.
+ *
+ * Frames under 4 KiB are views into a slab shared with earlier frames of the
+ * same stream: use `byteOffset` and `byteLength` with `frame.buffer`.
  *
  * @example Frames from a Deno connection
  * ```ts ignore
@@ -69,6 +73,7 @@ class PushDecoder {
   #frame: Uint8Array | null = null;
   #filled = 0;
   #kept = 0;
+  readonly #slab = new Slab();
 
   constructor(layout: Layout) {
     this.#layout = layout;
@@ -124,7 +129,11 @@ class PushDecoder {
       const total = info.headerLength + info.payloadLength;
       if (total <= length - i) {
         controller.enqueue(
-          chunk.slice(i + layout.stripFor(info.headerLength), i + total),
+          this.#slab.copy(
+            chunk,
+            i + layout.stripFor(info.headerLength),
+            i + total,
+          ),
         );
         i += total;
         continue;

@@ -13,6 +13,7 @@ import {
   UnexpectedEofError,
 } from "./errors.ts";
 import type { FrameOptions } from "./frame_options.ts";
+import { Slab } from "./_slab.ts";
 import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
@@ -58,8 +59,11 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  *   underlying read in flight is kept, and the next `read()` picks it up, so
  *   not a byte is lost.
  *
- * Ownership: by default every frame returned is a new `Uint8Array` that
- * belongs to the caller; later reads never overwrite it. With
+ * Ownership: by default every frame returned belongs to the caller; later
+ * reads never overwrite it. Small frames (under 4 KiB) are views into a
+ * shared 8 KiB slab that holds only earlier frames of the same reader (as
+ * Node's `Buffer` pool does): use `frame.byteOffset` and `frame.byteLength`
+ * with `frame.buffer`. With
  * `borrowFrames: true` a frame is a view that is valid only until the next
  * read, and nothing is allocated per frame.
  *
@@ -133,6 +137,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   readonly #borrow: boolean;
   /** Borrow mode: the reusable home of large frames. */
   #largeStore: Uint8Array = new Uint8Array(0);
+  readonly #slab = new Slab();
   #busy = false;
   #start = 0;
   #end = 0;
@@ -265,7 +270,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const from = start + layout.stripFor(headerLength);
     const frame = this.#borrow
       ? buf.subarray(from, start + total)
-      : buf.slice(from, start + total);
+      : this.#slab.copy(buf, from, start + total);
     if (total === available) {
       this.#start = this.#end = 0;
     } else {

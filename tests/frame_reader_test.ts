@@ -269,3 +269,17 @@ test("FrameReader with borrowFrames hands out views into reused storage", async 
   assert.equal(third.buffer, fourth.buffer, "large frames reuse one store");
   assert.equal(await framed.read(), null);
 });
+
+test("FrameReader small frames never share storage with another reader", async () => {
+  const wire = concat([encodeFrame(b(1)), encodeFrame(b(2))]);
+  const one = new FrameReader(new ChunkedReader(wire));
+  const two = new FrameReader(new ChunkedReader(wire));
+  const [a1, a2, b1] = [await one.read(), await one.read(), await two.read()];
+  assert.equal(
+    a1!.buffer,
+    a2!.buffer,
+    "one reader's small frames share a slab",
+  );
+  assert.notEqual(a1!.buffer, b1!.buffer);
+  assert.deepEqual([a1, a2, b1], [b(1), b(2), b(1)]);
+});
