@@ -439,26 +439,6 @@ async function copyTests(dest: string): Promise<void> {
   }
 }
 
-/**
- * What the tests (never the library) may use beyond Node 20: `lib` entries
- * for their type check, and a module that `node --import` loads first.
- * `Array.fromAsync` arrived in Node 22; the library is compiled against
- * plain `NODE_LIB`, so it cannot come to depend on this.
- */
-const TEST_SHIMS = {
-  lib: ["ESNext.Array"],
-  module: `if (typeof Array.fromAsync !== "function") {
-  Array.fromAsync = async function fromAsync(items, mapFn, thisArg) {
-    const out = [];
-    for await (const item of items) {
-      out.push(mapFn === undefined ? item : await mapFn.call(thisArg, item, out.length));
-    }
-    return out;
-  };
-}
-`,
-};
-
 /** Compiles and runs the runtime-neutral tests against the installed tarball. */
 async function testInstalled(scratch: string, config: DenoConfig) {
   const { run: tests, internal } = await selectTests();
@@ -473,7 +453,7 @@ async function testInstalled(scratch: string, config: DenoConfig) {
       target: "ES2022",
       module: "NodeNext",
       moduleResolution: "NodeNext",
-      lib: [NODE_LIB, ...TEST_SHIMS.lib],
+      lib: [NODE_LIB],
       types: ["node"],
       rewriteRelativeImportExtensions: true,
       newLine: "lf",
@@ -486,9 +466,7 @@ async function testInstalled(scratch: string, config: DenoConfig) {
     "-p",
     "tsconfig.tests.json",
   ], scratch);
-  await Deno.writeTextFile(join(scratch, "test_shims.mjs"), TEST_SHIMS.module);
   await run("node", [
-    "--import=./test_shims.mjs",
     "--test",
     "--test-reporter=spec",
     "--test-timeout=60000",
@@ -516,7 +494,10 @@ async function main(): Promise<void> {
       fail('deno.json imports has no "fast-check": "npm:fast-check@X"');
 
   step("check the module graph");
-  await checkModuleGraph(npmSources.map(([, source]) => source));
+  await checkModuleGraph([
+    ...npmSources.map(([, source]) => source),
+    ...Object.values(BIN),
+  ]);
 
   await Deno.remove(OUT, { recursive: true }).catch((error) => {
     if (!(error instanceof Deno.errors.NotFound)) throw error;

@@ -31,6 +31,33 @@ import type { Conn, NetAddr } from "../types.ts";
  * {@linkcode BrokenPipeError}, ...) with Node's error as `cause`. A socket
  * `'error'` event is always handled: it rejects the pending and the next
  * `read()` and `write()` instead of crashing the process.
+ *
+ * @example Half-close: send a request, then read the reply to its end
+ * ```ts
+ * import { readExact, writeAll } from "@tcpframe/tcpframe";
+ * import { connect, listen } from "@tcpframe/tcpframe/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ port: 0 });
+ * const serving = (async () => {
+ *   const peer = await listener.accept();
+ *   const request = await readExact(peer, 3);
+ *   assert.equal(await peer.read(new Uint8Array(1)), null); // client's FIN
+ *   await writeAll(peer, request.reverse()); // still allowed: half-open
+ *   await peer.closeWrite();
+ *   peer.close();
+ * })();
+ *
+ * const conn = await connect({ port: listener.addr.port });
+ * await writeAll(conn, new Uint8Array([1, 2, 3]));
+ * await conn.closeWrite();
+ * assert.deepEqual(await readExact(conn, 3), new Uint8Array([3, 2, 1]));
+ * assert.equal(await conn.read(new Uint8Array(1)), null);
+ * await assert.rejects(conn.write(new Uint8Array(1)), { code: "BROKEN_PIPE" });
+ * conn.close();
+ * await serving;
+ * listener.close();
+ * ```
  */
 export interface NodeConn extends Conn {
   /**

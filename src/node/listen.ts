@@ -36,6 +36,27 @@ export interface ListenOptions {
  * Connections that arrive before `accept()` is called are queued (each one
  * already a {@linkcode NodeConn}, so an early reset is recorded, not
  * thrown). Iterating with `for await` accepts until `close()`.
+ *
+ * @example Connections that arrive before `accept()` wait in order
+ * ```ts
+ * import { readExact, writeAll } from "@tcpframe/tcpframe";
+ * import { connect, listen } from "@tcpframe/tcpframe/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ port: 0 });
+ * const first = await connect({ port: listener.addr.port });
+ * const second = await connect({ port: listener.addr.port });
+ * await writeAll(first, new Uint8Array([1]));
+ * await writeAll(second, new Uint8Array([2]));
+ *
+ * const a = await listener.accept();
+ * const b = await listener.accept();
+ * assert.deepEqual(await readExact(a, 1), new Uint8Array([1]));
+ * assert.deepEqual(await readExact(b, 1), new Uint8Array([2]));
+ * for (const conn of [first, second, a, b]) conn.close();
+ * listener.close();
+ * await assert.rejects(listener.accept(), { code: "CONNECTION_CLOSED" });
+ * ```
  */
 export interface NodeListener extends Listener<NodeConn> {
   /** The bound address, with the real port when `port: 0` was asked for. */
@@ -126,6 +147,10 @@ class ServerListener implements NodeListener {
       ? { transport: "tcp", hostname: address.address, port: address.port }
       : { transport: "tcp", hostname: "", port: 0 };
     server.on("connection", (socket: Socket) => {
+      if (this.#closed) {
+        socket.destroy(); // arrived while the server was closing
+        return;
+      }
       let conn: NodeConn;
       try {
         socket.setNoDelay(noDelay);

@@ -1,4 +1,7 @@
-// Loopback TCP helpers for the Node adapter tests (run on Node and on Deno).
+// Loopback TCP helpers for the Node adapter tests. The tests in tests/node/
+// run twice: on Deno through `deno test` (Deno implements node:net, so they
+// also check the adapter there), and on Node 20 against the package installed
+// from its tarball, through `deno task test:node` (scripts/build_npm.ts).
 import process from "node:process";
 import { connect, listen, type NodeConn } from "tcpframe/node";
 
