@@ -11,7 +11,6 @@ import {
   UnexpectedEofError,
   writeDelimited,
 } from "tcpframe";
-import { scanStats } from "../src/_delimiter.ts";
 import {
   ChunkedReader,
   concat,
@@ -250,34 +249,6 @@ test("DelimitedReader gives up on a 100 MB line after about maxFrameSize bytes",
     FrameTooLargeError,
   );
   assert.ok(small.handedOut <= 100 + 1 + 16, `consumed ${small.handedOut}`);
-});
-
-test("DelimitedReader examines each byte of a 1 MiB line fed 1 byte at a time once", async () => {
-  const size = 1_048_576;
-  const wire = new Uint8Array(size + 1).fill(0x61);
-  wire[size] = 0x0a;
-  const before = { ...scanStats };
-  const reader = new DelimitedReader(new ChunkedReader(wire, [1]));
-  const frame = await reader.read();
-  assert.equal(frame?.byteLength, size);
-  assert.equal(await reader.read(), null);
-  assert.equal(scanStats.bytesExamined - before.bytesExamined, size + 1);
-  // Buffer growth copies at most about the line length again (doubling).
-  const moved = scanStats.bytesMoved - before.bytesMoved;
-  assert.ok(moved <= 2 * size, `moved ${moved} bytes`);
-});
-
-test("DelimitedReader scans a multi-byte delimiter's near misses in linear time", async () => {
-  // Every position nearly completes "\r\n\r\n": a rescanning matcher would
-  // look at each byte many times.
-  const line = "\r\n\rx".repeat(65_536);
-  const wire = bytes(line + "\r\n\r\n");
-  const before = scanStats.bytesExamined;
-  const reader = new DelimitedReader(new ChunkedReader(wire, [1]), {
-    delimiter: "\r\n\r\n",
-  });
-  assert.equal(text(await reader.read()), line);
-  assert.equal(scanStats.bytesExamined - before, wire.byteLength);
 });
 
 test("DelimitedReader frames stay valid after later reads", async () => {

@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its report
 // First-cut framing benchmark on Deno: raw Deno.Conn throughput beside
 // writeFrame + FrameReader, for 1 MiB and 64 B frames, on loopback, in one
 // process. Prints medians of several repetitions and the ratios to raw.
