@@ -87,6 +87,66 @@
  * assert.deepEqual(frame, new Uint8Array([0xab, 0xcd]));
  * ```
  *
+ * @example PostgreSQL backend messages: offset, adjustment, keep the header
+ * ```ts
+ * import { FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * // ReadyForQuery ('Z'), length 5 (counting itself), status 'I'.
+ * const wire = new Uint8Array([0x5a, 0, 0, 0, 5, 0x49]);
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * const messages = new FrameReader(reader, {
+ *   lengthFieldOffset: 1, // the type byte comes first
+ *   lengthAdjustment: -4, // the length counts its own 4 bytes
+ *   bytesToStrip: 0, // hand out the whole message
+ * });
+ * assert.deepEqual(await messages.read(), wire);
+ * ```
+ *
+ * @example A length that counts the whole frame, and a varint length
+ * ```ts
+ * import { encodeFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const five = new Uint8Array(5);
+ * assert.deepEqual(
+ *   encodeFrame(five, { lengthAdjustment: -4 }).subarray(0, 4),
+ *   new Uint8Array([0, 0, 0, 9]),
+ * );
+ * assert.deepEqual(
+ *   encodeFrame(new Uint8Array(300), { lengthFieldLength: "varint" }).subarray(0, 2),
+ *   new Uint8Array([0xac, 0x02]),
+ * );
+ * ```
+ *
+ * @example The cap: a hostile length is refused before any allocation
+ * ```ts
+ * import { FrameTooLargeError, readFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const hostile = new Uint8Array([0xff, 0xff, 0xff, 0xff]); // "4 GiB follows"
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     p.set(hostile.subarray(0, p.length));
+ *     return Promise.resolve(Math.min(p.length, 4));
+ *   },
+ * };
+ * await assert.rejects(readFrame(reader, { maxFrameSize: 65_536 }), (error) => {
+ *   assert.ok(error instanceof FrameTooLargeError);
+ *   assert.equal(error.size, 0xffff_ffff);
+ *   assert.equal(error.limit, 65_536);
+ *   return true;
+ * });
+ * ```
+ *
  * @module
  */
 
