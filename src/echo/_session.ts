@@ -1,0 +1,137 @@
+// One connection of the echo server: read frames, echo them as they arrive,
+// and close properly once the peer half-closes.
+
+import { TimeoutError } from "../errors.ts";
+import { FrameReader } from "../frame_reader.ts";
+import type { Conn } from "../types.ts";
+import { writeFrames } from "../write_frame.ts";
+import { formatAddress } from "./_address.ts";
+import { describeError } from "./_describe_error.ts";
+import { FrameQueue } from "./_frame_queue.ts";
+import { IdleWatchdog } from "./_idle_watchdog.ts";
+import { CountingConn } from "./counting_conn.ts";
+import type { EchoLog } from "./log.ts";
+
+/**
+ * Echoes queued beyond this many bytes make the reader wait for the writer:
+ * a peer that sends but does not read cannot grow the server's memory.
+ */
+const QUEUE_LIMIT = 256 * 1024;
+
+export interface SessionOptions {
+  maxFrame: number;
+  idleTimeoutMs: number;
+  log: EchoLog;
+}
+
+type State = "open" | "closing" | "closed";
+
+/**
+ * Serves one connection:
+ * - a reader loop takes frames off the connection and queues them;
+ * - a writer loop sends everything queued in one `writeFrames()` call;
+ * - at the peer's FIN (end of stream at a frame boundary) the writer sends
+ *   the echoes still queued, then half-closes (our FIN) and the connection
+ *   is closed: the 4-way close;
+ * - any error (reset, oversize length, truncated frame, idle timeout,
+ *   `abort()`) is logged and closes this connection only.
+ */
+export class EchoSession {
+  readonly peer: string;
+  readonly #conn: CountingConn;
+  readonly #options: SessionOptions;
+  readonly #controller = new AbortController();
+  readonly #watchdog: IdleWatchdog;
+  #state: State = "open";
+  #frames = 0;
+  #bytes = 0;
+
+  constructor(conn: Conn, options: SessionOptions) {
+    this.peer = formatAddress(conn.remoteAddr);
+    this.#options = options;
+    this.#watchdog = new IdleWatchdog(
+      options.idleTimeoutMs,
+      () =>
+        this.abort(
+          new TimeoutError(
+            `Connection idle for ${options.idleTimeoutMs} ms: no bytes moved`,
+          ),
+        ),
+    );
+    this.#conn = new CountingConn(conn, () => this.#watchdog.touch());
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  /** Stops serving: pending reads and writes reject with `reason`. */
+  abort(reason: Error): void {
+    this.#controller.abort(reason);
+  }
+
+  /** Serves until the 4-way close or an error; never rejects. */
+  async run(): Promise<void> {
+    const { log } = this.#options;
+    let ok = false;
+    try {
+      await this.#pump();
+      this.#state = "closing";
+      await this.#conn.closeWrite();
+      ok = true;
+    } catch (error) {
+      log.error(`[error] peer=${this.peer} ${describeError(error)}`);
+    } finally {
+      this.#watchdog.stop();
+      try {
+        this.#conn.close();
+      } catch {
+        // Already closed.
+      }
+      this.#state = "closed";
+    }
+    if (ok) {
+      log.info(
+        `[done] peer=${this.peer} echoed ${this.#bytes} bytes in ${this.#frames} frames`,
+      );
+    }
+  }
+
+  /** Runs the reader and the writer; the first failure stops both. */
+  async #pump(): Promise<void> {
+    const signal = this.#controller.signal;
+    const queue = new FrameQueue(QUEUE_LIMIT);
+    const stopOnError = (work: Promise<void>) =>
+      work.catch((error) => {
+        this.#controller.abort(error);
+      });
+    await Promise.all([
+      stopOnError(this.#readLoop(queue, signal)),
+      stopOnError(this.#writeLoop(queue, signal)),
+    ]);
+    if (signal.aborted) throw signal.reason;
+  }
+
+  async #readLoop(queue: FrameQueue, signal: AbortSignal): Promise<void> {
+    const frames = new FrameReader(this.#conn, {
+      maxFrameSize: this.#options.maxFrame,
+    });
+    for (;;) {
+      const frame = await frames.read({ signal });
+      if (frame === null) break; // the peer's FIN, at a frame boundary
+      await queue.push(frame, signal);
+    }
+    queue.end();
+  }
+
+  async #writeLoop(queue: FrameQueue, signal: AbortSignal): Promise<void> {
+    const options = { signal, maxFrameSize: this.#options.maxFrame };
+    for (;;) {
+      const batch = await queue.take(signal);
+      if (batch === null) return;
+      await writeFrames(this.#conn, batch, options);
+      this.#frames += batch.length;
+      for (const frame of batch) this.#bytes += frame.byteLength;
+    }
+  }
+}

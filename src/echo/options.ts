@@ -1,0 +1,102 @@
+/**
+ * The echo CLI's commands and their defaults.
+ *
+ * @module
+ */
+
+/** The host used when the command line names none: loopback only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/** The largest frame accepted or sent: the source document's `1u<<20` cap. */
+export const DEFAULT_MAX_FRAME = 1_048_576;
+
+/**
+ * How long a connection may move no bytes before the server closes it, in
+ * milliseconds: long enough for a person typing, short enough that a stalled
+ * peer does not hold a connection for ever.
+ */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * How many connections the server serves at once. Each costs a read buffer
+ * (64 KiB) plus at most a frame or two in flight, so 1024 idle connections
+ * stay well under 100 MiB.
+ */
+export const DEFAULT_MAX_CONNS = 1024;
+
+/**
+ * The client's deadline for the whole exchange, in milliseconds: a server
+ * that accepts and then says nothing cannot hang the client. Large
+ * transfers pass `--timeout 0`.
+ */
+export const DEFAULT_CLIENT_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a shutting-down server lets open connections finish before it
+ * closes them, in milliseconds.
+ */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+/** `server [host] <port>`: serve echoes until SIGINT or SIGTERM. */
+export interface ServerCommand {
+  /** The mode. */
+  mode: "server";
+  /** The address to listen on. */
+  host: string;
+  /** The port; `0` lets the OS pick one (printed by `[listen-ok]`). */
+  port: number;
+  /** The largest frame accepted; a larger length closes the connection. */
+  maxFrame: number;
+  /** Close a connection that moved no bytes this long; `0` never does. */
+  idleTimeoutMs: number;
+  /** Connections served at once; more are closed at once. */
+  maxConns: number;
+}
+
+/** What a client sends. */
+export type ClientSource =
+  | {
+    /** The messages given on the command line, one frame each. */
+    kind: "messages";
+    /** The messages. */
+    messages: string[];
+  }
+  | {
+    /** One frame per line of standard input. */
+    kind: "stdin";
+  }
+  | {
+    /** Generated payloads, verified by checksum. */
+    kind: "generated";
+    /** Bytes per payload. */
+    size: number;
+    /** How many payloads. */
+    count: number;
+  };
+
+/** `client [host] <port> ...`: send frames, read the echoes, verify them. */
+export interface ClientCommand {
+  /** The mode. */
+  mode: "client";
+  /** The host to connect to (a name or an address). */
+  host: string;
+  /** The port. */
+  port: number;
+  /** What to send. */
+  source: ClientSource;
+  /** The largest frame sent or accepted back. */
+  maxFrame: number;
+  /** The deadline for the whole exchange; `0` for none. */
+  timeoutMs: number;
+  /** Print read/write call statistics at the end. */
+  trace: boolean;
+}
+
+/** `--help`. */
+export interface HelpCommand {
+  /** The mode. */
+  mode: "help";
+}
+
+/** A parsed command line. */
+export type EchoCommand = ServerCommand | ClientCommand | HelpCommand;

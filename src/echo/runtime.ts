@@ -1,0 +1,92 @@
+/**
+ * What the echo CLI needs from a runtime, and nothing more.
+ *
+ * The echo server and client in `src/echo/` are runtime-neutral: they never
+ * touch `Deno` or `node:*`. A binding (`src/deno/echo.ts`, later a Node one)
+ * builds one {@linkcode EchoRuntime} and hands it to `runCli()`.
+ *
+ * @module
+ */
+
+import type { Conn, Listener } from "../types.ts";
+
+/** A sink of text, written in order. */
+export interface TextOutput {
+  /**
+   * Writes `text` as is (no newline is added). Must not throw: a closed
+   * output (a pipe whose reader went away) is ignored.
+   *
+   * @param text The text to write.
+   */
+  write(text: string): void;
+}
+
+/** Everything runtime-specific the echo CLI uses. */
+export interface EchoRuntime {
+  /**
+   * How users start the CLI, for the usage text, e.g.
+   * `deno run -N jsr:@tcpframe/tcpframe/echo`.
+   */
+  readonly command: string;
+  /**
+   * Listens for TCP connections on one address.
+   *
+   * @param hostname A numeric IP address (already resolved).
+   * @param port The port; `0` lets the OS pick one.
+   * @returns The listener; its `addr` has the real port.
+   */
+  listen(hostname: string, port: number): Promise<Listener>;
+  /**
+   * Connects to one address.
+   *
+   * @param hostname A numeric IP address (already resolved).
+   * @param port The port.
+   * @param signal Cancels the attempt.
+   * @returns The connection.
+   */
+  connect(
+    hostname: string,
+    port: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Conn>;
+  /**
+   * Resolves a host name the way `getaddrinfo()` does (including
+   * `/etc/hosts`): every address, in the order the system prefers. A
+   * numeric address resolves to itself.
+   *
+   * @param hostname The name or address.
+   * @returns The numeric addresses, at least one.
+   */
+  resolve(hostname: string): Promise<string[]>;
+  /**
+   * Calls `handler` on every SIGINT or SIGTERM (or what the platform has
+   * instead) until the returned function is called.
+   *
+   * @param handler What to do on a shutdown signal.
+   * @returns A function that removes the handler.
+   */
+  onShutdown(handler: () => void): () => void;
+  /** Standard output: log lines and echoes. */
+  readonly stdout: TextOutput;
+  /** Standard error: errors, usage and the progress line. */
+  readonly stderr: TextOutput;
+  /**
+   * The lines of standard input, without their line endings.
+   *
+   * @returns The lines, as they arrive.
+   */
+  stdinLines(): AsyncIterable<string>;
+  /**
+   * Whether standard error is a terminal (the progress line is only shown
+   * there).
+   *
+   * @returns `true` for a terminal.
+   */
+  isTerminal(): boolean;
+  /**
+   * A monotonic clock in milliseconds, for rates and the progress line.
+   *
+   * @returns The time now.
+   */
+  now(): number;
+}
