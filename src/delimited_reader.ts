@@ -63,6 +63,29 @@ import type { Reader, SignalOptions } from "./types.ts";
 /**
  * How delimited frames are marked and bounded; shared by
  * {@linkcode DelimitedReader} and {@linkcode DelimiterDecoderStream}.
+ *
+ * @example CRLF lines with a cap
+ * ```ts
+ * import { DelimitedReader, type DelimiterOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new TextEncoder().encode("HELO a\r\nQUIT\r\n");
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * const options: DelimiterOptions = { stripCR: true, maxFrameSize: 512 };
+ * const lines: string[] = [];
+ * for await (const line of new DelimitedReader(reader, options)) {
+ *   lines.push(new TextDecoder().decode(line));
+ * }
+ * assert.deepEqual(lines, ["HELO a", "QUIT"]);
+ * ```
  */
 export interface DelimiterOptions {
   /**
@@ -89,7 +112,31 @@ export interface DelimiterOptions {
   stripCR?: boolean;
 }
 
-/** Options for {@linkcode DelimitedReader}. */
+/**
+ * Options for {@linkcode DelimitedReader}.
+ *
+ * @example A NUL-delimited stream with a small read buffer
+ * ```ts
+ * import { DelimitedReader, type DelimitedReaderOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new Uint8Array([97, 0, 98, 0]);
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * const options: DelimitedReaderOptions = { delimiter: new Uint8Array([0]), readBufferSize: 1024 };
+ * const frames = new DelimitedReader(reader, options);
+ * assert.deepEqual(await frames.read(), new Uint8Array([97]));
+ * assert.deepEqual(await frames.read(), new Uint8Array([98]));
+ * assert.equal(await frames.read(), null);
+ * ```
+ */
 export interface DelimitedReaderOptions extends DelimiterOptions {
   /**
    * The size of the reader's first buffer, and so about how much it asks

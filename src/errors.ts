@@ -13,7 +13,22 @@
  * @module
  */
 
-/** Every stable error code tcpframe uses. */
+/**
+ * Every stable error code tcpframe uses.
+ *
+ * @example Switch on the code
+ * ```ts
+ * import { type ErrorCode, normalizeError, TcpFrameError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * function describe(error: unknown): ErrorCode | "OTHER" {
+ *   const mapped = normalizeError(error);
+ *   return mapped instanceof TcpFrameError ? mapped.code : "OTHER";
+ * }
+ * assert.equal(describe(Object.assign(new Error(), { code: "EPIPE" })), "BROKEN_PIPE");
+ * assert.equal(describe(new Error("bug")), "OTHER");
+ * ```
+ */
 export type ErrorCode =
   | "UNEXPECTED_EOF"
   | "WRITE_ZERO"
@@ -64,7 +79,21 @@ export class TcpFrameError extends Error {
   }
 }
 
-/** What {@linkcode UnexpectedEofError} is made from. */
+/**
+ * What {@linkcode UnexpectedEofError} is made from.
+ *
+ * @example Build the error a custom decoder would throw
+ * ```ts
+ * import { UnexpectedEofError, type UnexpectedEofErrorInit } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const init: UnexpectedEofErrorInit = { bytesRead: 1, expected: 4, what: "record header" };
+ * assert.equal(
+ *   new UnexpectedEofError(init).message,
+ *   "Cannot read record header: stream ended after 1 of 4 bytes",
+ * );
+ * ```
+ */
 export interface UnexpectedEofErrorInit {
   /** How many bytes arrived before the stream ended. */
   bytesRead: number;
@@ -146,7 +175,7 @@ export class UnexpectedEofError extends TcpFrameError {
  * A writer accepted no bytes of a non-empty buffer. Looping again would spin
  * forever, so {@linkcode writeAll} stops with this error.
  *
- * @example
+ * @example A writer that stops accepting bytes
  * ```ts
  * import { writeAll, WriteZeroError } from "@tcpframe/tcpframe";
  * import assert from "node:assert/strict";
@@ -183,7 +212,7 @@ export class WriteZeroError extends TcpFrameError {
  * forbids. Reading stops after a bounded number of such reads instead of
  * spinning.
  *
- * @example
+ * @example A reader that keeps returning 0
  * ```ts
  * import { NoProgressError, readExact } from "@tcpframe/tcpframe";
  * import assert from "node:assert/strict";
@@ -216,7 +245,7 @@ export class NoProgressError extends TcpFrameError {
  * this is thrown before any memory of that size is reserved, and the stream
  * is out of sync: close the connection.
  *
- * @example
+ * @example The size and the limit
  * ```ts
  * import { FrameTooLargeError } from "@tcpframe/tcpframe";
  * import assert from "node:assert/strict";
@@ -254,7 +283,7 @@ export class FrameTooLargeError extends TcpFrameError {
  * becomes negative after `lengthAdjustment`, an 8-byte length beyond 2^53,
  * or a varint that does not end. The stream is out of sync: close it.
  *
- * @example
+ * @example Catch it like any peer error
  * ```ts
  * import { InvalidFrameError } from "@tcpframe/tcpframe";
  * import assert from "node:assert/strict";
@@ -278,6 +307,16 @@ export class InvalidFrameError extends TcpFrameError {
 /**
  * The peer reset the connection (TCP RST): Deno's
  * `Deno.errors.ConnectionReset`, Node's `ECONNRESET`.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { ConnectionResetError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+ * assert.ok(mapped instanceof ConnectionResetError);
+ * assert.equal(mapped.code, "CONNECTION_RESET");
+ * ```
  */
 export class ConnectionResetError extends TcpFrameError {
   /**
@@ -295,6 +334,16 @@ export class ConnectionResetError extends TcpFrameError {
 /**
  * Writing to a connection the peer has closed: Deno's
  * `Deno.errors.BrokenPipe`, Node's `EPIPE`. Never a process-killing signal.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { BrokenPipeError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+ * assert.ok(mapped instanceof BrokenPipeError);
+ * assert.equal(mapped.code, "BROKEN_PIPE");
+ * ```
  */
 export class BrokenPipeError extends TcpFrameError {
   /**
@@ -315,6 +364,16 @@ export class BrokenPipeError extends TcpFrameError {
 /**
  * No one listens at the address: Deno's `Deno.errors.ConnectionRefused`,
  * Node's `ECONNREFUSED`.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { ConnectionRefusedError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
+ * assert.ok(mapped instanceof ConnectionRefusedError);
+ * assert.equal(mapped.code, "CONNECTION_REFUSED");
+ * ```
  */
 export class ConnectionRefusedError extends TcpFrameError {
   /**
@@ -332,6 +391,16 @@ export class ConnectionRefusedError extends TcpFrameError {
 /**
  * The connection was closed on this side while an operation was pending or
  * after it: Deno's `Interrupted`/`BadResource`, Node's destroyed streams.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { ConnectionClosedError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(Object.assign(new Error("Bad resource ID"), { name: "BadResource" }));
+ * assert.ok(mapped instanceof ConnectionClosedError);
+ * assert.equal(mapped.code, "CONNECTION_CLOSED");
+ * ```
  */
 export class ConnectionClosedError extends TcpFrameError {
   /**
@@ -349,6 +418,16 @@ export class ConnectionClosedError extends TcpFrameError {
 /**
  * A deadline passed: an `AbortSignal.timeout()` fired, an idle timeout
  * elapsed, or the OS reported `ETIMEDOUT`.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { TimeoutError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(new DOMException("Signal timed out.", "TimeoutError"));
+ * assert.ok(mapped instanceof TimeoutError);
+ * assert.equal(mapped.code, "TIMEOUT");
+ * ```
  */
 export class TimeoutError extends TcpFrameError {
   /**
@@ -363,7 +442,19 @@ export class TimeoutError extends TcpFrameError {
   }
 }
 
-/** An operation was cancelled through its `AbortSignal`. */
+/**
+ * An operation was cancelled through its `AbortSignal`.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { AbortedError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const mapped = normalizeError(new DOMException("The operation was aborted.", "AbortError"));
+ * assert.ok(mapped instanceof AbortedError);
+ * assert.equal(mapped.code, "ABORTED");
+ * ```
+ */
 export class AbortedError extends TcpFrameError {
   /**
    * Creates an error.

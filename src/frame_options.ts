@@ -150,7 +150,19 @@
  * @module
  */
 
-/** The size of the length field in bytes, or `"varint"` for LEB128. */
+/**
+ * The size of the length field in bytes, or `"varint"` for LEB128.
+ *
+ * @example Every field size
+ * ```ts
+ * import { encodeFrame, type LengthFieldLength } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const sizes: LengthFieldLength[] = [1, 2, 3, 4, 8, "varint"];
+ * const headers = sizes.map((n) => encodeFrame(new Uint8Array(1), { lengthFieldLength: n }).length - 1);
+ * assert.deepEqual(headers, [1, 2, 3, 4, 8, 1]);
+ * ```
+ */
 export type LengthFieldLength = 1 | 2 | 3 | 4 | 8 | "varint";
 
 /**
@@ -161,6 +173,26 @@ export type LengthFieldLength = 1 | 2 | 3 | 4 | 8 | "varint";
  * for a number out of range); a header from the peer that cannot describe a
  * frame gives `InvalidFrameError` or `FrameTooLargeError`, never a wrong
  * frame.
+ *
+ * @example One options object for both ends
+ * ```ts
+ * import { encodeFrame, type FrameOptions, FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const layout: FrameOptions = { lengthFieldLength: 2, littleEndian: true, maxFrameSize: 1024 };
+ * const wire = encodeFrame(new Uint8Array([42]), layout);
+ * assert.deepEqual(wire, new Uint8Array([1, 0, 42]));
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * assert.deepEqual(await new FrameReader(reader, layout).read(), new Uint8Array([42]));
+ * ```
  */
 export interface FrameOptions {
   /**

@@ -17,7 +17,30 @@ import { Slab } from "./_slab.ts";
 import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
-/** Options for {@linkcode FrameReader}. */
+/**
+ * Options for {@linkcode FrameReader}.
+ *
+ * @example Borrowed frames and a smaller buffer
+ * ```ts
+ * import { encodeFrame, FrameReader, type FrameReaderOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = encodeFrame(new Uint8Array([1, 2, 3]));
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(wire);
+ *     return Promise.resolve(wire.length);
+ *   },
+ * };
+ * const options: FrameReaderOptions = { readBufferSize: 4096, borrowFrames: true };
+ * const frames = new FrameReader(reader, options);
+ * const frame = await frames.read();
+ * assert.deepEqual(frame?.slice(), new Uint8Array([1, 2, 3])); // copy before reading on
+ * ```
+ */
 export interface FrameReaderOptions extends FrameOptions {
   /**
    * The size of the read buffer: one `read` on the underlying reader fills
@@ -40,7 +63,19 @@ export interface FrameReaderOptions extends FrameOptions {
   borrowFrames?: boolean;
 }
 
-/** Options for {@linkcode FrameReader.prototype.read}. */
+/**
+ * Options for {@linkcode FrameReader.prototype.read}.
+ *
+ * @example A per-read deadline
+ * ```ts
+ * import { FrameReader, type FrameReadOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const silent = { read: () => new Promise<number | null>(() => {}) };
+ * const options: FrameReadOptions = { signal: AbortSignal.timeout(10) };
+ * await assert.rejects(new FrameReader(silent).read(options), { name: "TimeoutError" });
+ * ```
+ */
 export type FrameReadOptions = SignalOptions;
 
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;

@@ -15,10 +15,35 @@ import type { Reader, SignalOptions } from "./types.ts";
 /**
  * How many reads in a row may return 0 bytes before reading gives up with
  * {@linkcode NoProgressError} (Go's `io` uses the same bound).
+ *
+ * @example The bound on zero-byte reads
+ * ```ts
+ * import { MAX_CONSECUTIVE_EMPTY_READS, NoProgressError, readExact } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * let calls = 0;
+ * const stuck = { read: () => (calls++, Promise.resolve(0)) };
+ * await assert.rejects(readExact(stuck, 1), NoProgressError);
+ * assert.equal(calls, MAX_CONSECUTIVE_EMPTY_READS);
+ * ```
  */
 export const MAX_CONSECUTIVE_EMPTY_READS = 100;
 
-/** Options for {@linkcode readExact}. */
+/**
+ * Options for {@linkcode readExact}.
+ *
+ * @example Name what is read, for the message
+ * ```ts
+ * import { readExact, type ReadExactOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const empty = { read: () => Promise.resolve(null) };
+ * const options: ReadExactOptions = { what: "greeting" };
+ * await assert.rejects(readExact(empty, 5, options), {
+ *   message: "Cannot read greeting: stream ended after 0 of 5 bytes",
+ * });
+ * ```
+ */
 export interface ReadExactOptions extends SignalOptions {
   /**
    * What is being read, used in the error message:

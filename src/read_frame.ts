@@ -10,7 +10,27 @@ import type { FrameOptions } from "./frame_options.ts";
 import { readExact } from "./read_exact.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
-/** Options for {@linkcode readFrame}. */
+/**
+ * Options for {@linkcode readFrame}.
+ *
+ * @example A varint layout with a deadline
+ * ```ts
+ * import { readFrame, type ReadFrameOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = [new Uint8Array([2]), new Uint8Array([5, 6])];
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     const chunk = wire.shift();
+ *     if (chunk === undefined) return Promise.resolve(null);
+ *     p.set(chunk);
+ *     return Promise.resolve(chunk.length);
+ *   },
+ * };
+ * const options: ReadFrameOptions = { lengthFieldLength: "varint", signal: AbortSignal.timeout(1000) };
+ * assert.deepEqual(await readFrame(reader, options), new Uint8Array([5, 6]));
+ * ```
+ */
 export interface ReadFrameOptions extends FrameOptions, SignalOptions {}
 
 /**

@@ -22,6 +22,25 @@
  * - A reader that resolves to `0` for a non-empty `p` violates the contract;
  *   tcpframe tolerates a bounded number of such reads, then fails with
  *   {@linkcode NoProgressError}.
+ *
+ * @example An in-memory reader that honours the contract
+ * ```ts
+ * import { readExact, type Reader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const data = new Uint8Array([1, 2, 3, 4, 5]);
+ * let offset = 0;
+ * const reader: Reader = {
+ *   read(p) {
+ *     if (offset === data.length) return Promise.resolve(null); // end of stream
+ *     const n = Math.min(p.length, 2, data.length - offset); // short reads
+ *     p.set(data.subarray(offset, offset + n));
+ *     offset += n;
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * assert.deepEqual(await readExact(reader, 5), data);
+ * ```
  */
 export interface Reader {
   /**
@@ -42,6 +61,23 @@ export interface Reader {
  *   normal; the caller writes the rest.
  * - The caller must not modify `p` until the promise settles; the
  *   implementation must not keep a reference to `p` after it settles.
+ *
+ * @example A writer that takes at most 3 bytes per call
+ * ```ts
+ * import { writeAll, type Writer } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const received: number[] = [];
+ * const writer: Writer = {
+ *   write(p) {
+ *     const n = Math.min(p.length, 3);
+ *     received.push(...p.subarray(0, n));
+ *     return Promise.resolve(n);
+ *   },
+ * };
+ * await writeAll(writer, new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+ * assert.deepEqual(received, [1, 2, 3, 4, 5, 6, 7]);
+ * ```
  */
 export interface Writer {
   /**
@@ -53,7 +89,21 @@ export interface Writer {
   write(p: Uint8Array): Promise<number>;
 }
 
-/** A network address, as `Deno.NetAddr` describes one. */
+/**
+ * A network address, as `Deno.NetAddr` describes one.
+ *
+ * @example Format an address the way the echo logs do
+ * ```ts
+ * import type { NetAddr } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const addr: NetAddr = { transport: "tcp", hostname: "::1", port: 9000 };
+ * const text = addr.hostname.includes(":")
+ *   ? `[${addr.hostname}]:${addr.port}`
+ *   : `${addr.hostname}:${addr.port}`;
+ * assert.equal(text, "[::1]:9000");
+ * ```
+ */
 export interface NetAddr {
   /** The transport; tcpframe works over `"tcp"`. */
   transport: "tcp" | "udp";
@@ -66,6 +116,18 @@ export interface NetAddr {
 /**
  * A bidirectional byte stream with half-close: what `Deno.Conn` is, and what
  * the Node adapter returns.
+ *
+ * @example Code written against Conn runs on Deno.Conn and the Node adapter
+ * ```ts
+ * import { type Conn, FrameReader, writeFrame } from "@tcpframe/tcpframe";
+ *
+ * // Echoes frames until the peer half-closes, then half-closes back.
+ * export async function echo(conn: Conn): Promise<void> {
+ *   for await (const frame of new FrameReader(conn)) await writeFrame(conn, frame);
+ *   await conn.closeWrite();
+ *   conn.close();
+ * }
+ * ```
  */
 export interface Conn extends Reader, Writer {
   /**
@@ -95,6 +157,17 @@ export interface Conn extends Reader, Writer {
  * Node adapter's `listen()` returns.
  *
  * @typeParam C The kind of connection accepted.
+ *
+ * @example Serve every connection of any Listener
+ * ```ts
+ * import type { Conn, Listener } from "@tcpframe/tcpframe";
+ *
+ * export async function serve(listener: Listener, handle: (conn: Conn) => Promise<void>) {
+ *   for await (const conn of listener) {
+ *     handle(conn).catch(() => conn.close()); // one bad peer never stops the loop
+ *   }
+ * }
+ * ```
  */
 export interface Listener<C extends Conn = Conn> extends AsyncIterable<C> {
   /** The address the listener is bound to, with the real port. */
@@ -109,7 +182,21 @@ export interface Listener<C extends Conn = Conn> extends AsyncIterable<C> {
   close(): void;
 }
 
-/** Options for calls that can be cancelled. */
+/**
+ * Options for calls that can be cancelled.
+ *
+ * @example A deadline for one read
+ * ```ts
+ * import { readExact } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const silent = { read: () => new Promise<number | null>(() => {}) };
+ * await assert.rejects(
+ *   readExact(silent, 4, { signal: AbortSignal.timeout(10) }),
+ *   { name: "TimeoutError" },
+ * );
+ * ```
+ */
 export interface SignalOptions {
   /**
    * Cancels the call: the promise rejects with `signal.reason` as soon as the

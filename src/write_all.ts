@@ -8,7 +8,19 @@ import { abortable, isAbortReason } from "./_abort.ts";
 import { normalizeError, WriteZeroError } from "./errors.ts";
 import type { SignalOptions, Writer } from "./types.ts";
 
-/** Options for {@linkcode writeAll}. */
+/**
+ * Options for {@linkcode writeAll}.
+ *
+ * @example A deadline for the whole write
+ * ```ts
+ * import { writeAll, type WriteAllOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const stalled = { write: () => new Promise<number>(() => {}) };
+ * const options: WriteAllOptions = { signal: AbortSignal.timeout(10) };
+ * await assert.rejects(writeAll(stalled, new Uint8Array(1), options), { name: "TimeoutError" });
+ * ```
+ */
 export type WriteAllOptions = SignalOptions;
 
 /**

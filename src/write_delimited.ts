@@ -8,7 +8,21 @@ import { DelimiterScanner, normalizeDelimiter } from "./_delimiter.ts";
 import type { SignalOptions, Writer } from "./types.ts";
 import { writeAll } from "./write_all.ts";
 
-/** Options for {@linkcode writeDelimited}. */
+/**
+ * Options for {@linkcode writeDelimited}.
+ *
+ * @example A CRLF delimiter
+ * ```ts
+ * import { writeDelimited, type WriteDelimitedOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const out: Uint8Array[] = [];
+ * const writer = { write: (p: Uint8Array) => (out.push(p.slice()), Promise.resolve(p.length)) };
+ * const options: WriteDelimitedOptions = { delimiter: "\r\n" };
+ * await writeDelimited(writer, "PING", options);
+ * assert.equal(new TextDecoder().decode(out[0]), "PING\r\n");
+ * ```
+ */
 export interface WriteDelimitedOptions extends SignalOptions {
   /**
    * The bytes that end the frame: a string (encoded as UTF-8) or bytes,

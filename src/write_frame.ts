@@ -22,10 +22,36 @@ import { writeAll } from "./write_all.ts";
  * only holds back a segment smaller than the MSS while data is unacknowledged,
  * the payload right behind the header fills full-size segments at once, and
  * a receiver acknowledges every second full-size segment without delay.
+ *
+ * @example Frames up to the limit are one write
+ * ```ts
+ * import { COALESCE_LIMIT, writeFrame } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const sizes: number[] = [];
+ * const writer = { write: (p: Uint8Array) => (sizes.push(p.length), Promise.resolve(p.length)) };
+ * await writeFrame(writer, new Uint8Array(COALESCE_LIMIT - 4));
+ * await writeFrame(writer, new Uint8Array(COALESCE_LIMIT));
+ * assert.deepEqual(sizes, [COALESCE_LIMIT, 4, COALESCE_LIMIT]);
+ * ```
  */
 export const COALESCE_LIMIT = 64 * 1024;
 
-/** Options for {@linkcode writeFrame} and {@linkcode encodeFrame}. */
+/**
+ * Options for {@linkcode writeFrame} and {@linkcode encodeFrame}.
+ *
+ * @example A layout and a deadline
+ * ```ts
+ * import { writeFrame, type WriteFrameOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const out: Uint8Array[] = [];
+ * const writer = { write: (p: Uint8Array) => (out.push(p.slice()), Promise.resolve(p.length)) };
+ * const options: WriteFrameOptions = { lengthFieldLength: 1, signal: AbortSignal.timeout(1000) };
+ * await writeFrame(writer, new Uint8Array([7, 8]), options);
+ * assert.deepEqual(out, [new Uint8Array([2, 7, 8])]);
+ * ```
+ */
 export interface WriteFrameOptions extends FrameOptions, SignalOptions {}
 
 /**
@@ -135,7 +161,21 @@ export async function writeFrame(
   await writeAll(writer, payload, { signal });
 }
 
-/** Options for {@linkcode writeFrames}. */
+/**
+ * Options for {@linkcode writeFrames}.
+ *
+ * @example Smaller batches
+ * ```ts
+ * import { writeFrames, type WriteFramesOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * let writes = 0;
+ * const writer = { write: (p: Uint8Array) => (writes++, Promise.resolve(p.length)) };
+ * const options: WriteFramesOptions = { maxBatchBytes: 16 };
+ * await writeFrames(writer, Array.from({ length: 4 }, () => new Uint8Array(4)), options);
+ * assert.equal(writes, 2); // 8-byte frames, two per 16-byte batch
+ * ```
+ */
 export interface WriteFramesOptions extends WriteFrameOptions {
   /**
    * The most bytes gathered into one write. Frames are packed into batches

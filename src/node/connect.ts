@@ -10,7 +10,28 @@ import { ConnectionRefusedError, normalizeError } from "../errors.ts";
 import type { SignalOptions } from "../types.ts";
 import { fromSocket, type NodeConn } from "./conn.ts";
 
-/** Options for {@linkcode connect}. */
+/**
+ * Options for {@linkcode connect}.
+ *
+ * @example Connect with a deadline, Nagle left on
+ * ```ts
+ * import { type ConnectOptions, connect, listen } from "@tcpframe/tcpframe/node";
+ * import assert from "node:assert/strict";
+ *
+ * const listener = await listen({ hostname: "127.0.0.1", port: 0 });
+ * const options: ConnectOptions = {
+ *   hostname: "127.0.0.1",
+ *   port: listener.addr.port,
+ *   signal: AbortSignal.timeout(5000),
+ *   noDelay: false,
+ * };
+ * const [conn, peer] = await Promise.all([connect(options), listener.accept()]);
+ * assert.equal(conn.remoteAddr.port, listener.addr.port);
+ * conn.close();
+ * peer.close();
+ * listener.close();
+ * ```
+ */
 export interface ConnectOptions extends SignalOptions {
   /**
    * The host to connect to: an IP address or a name to resolve.

@@ -10,7 +10,20 @@ import { ConnectionClosedError, normalizeError } from "../errors.ts";
 import type { Listener, NetAddr } from "../types.ts";
 import { fromSocket, type NodeConn } from "./conn.ts";
 
-/** Options for {@linkcode listen}. */
+/**
+ * Options for {@linkcode listen}.
+ *
+ * @example Listen on an ephemeral loopback port
+ * ```ts
+ * import { listen, type ListenOptions } from "@tcpframe/tcpframe/node";
+ * import assert from "node:assert/strict";
+ *
+ * const options: ListenOptions = { hostname: "127.0.0.1", port: 0 };
+ * const listener = await listen(options);
+ * assert.ok(listener.addr.port > 0);
+ * listener.close();
+ * ```
+ */
 export interface ListenOptions {
   /**
    * The address to bind. The default accepts only local connections (Deno's
