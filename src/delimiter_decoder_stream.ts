@@ -9,6 +9,7 @@ import {
   DelimiterDecoder,
   resolveDelimiterOptions,
 } from "./_delimiter.ts";
+import { decodeReadable } from "./_decoded_readable.ts";
 import type { DelimiterOptions } from "./delimited_reader.ts";
 
 /**
@@ -22,7 +23,8 @@ import type { DelimiterOptions } from "./delimited_reader.ts";
  *
  * The stream errors with `FrameTooLargeError` as soon as more than
  * `maxFrameSize` bytes arrived without a delimiter, and with
- * `UnexpectedEofError` when the input ends after bytes with no delimiter.
+ * `UnexpectedEofError` when the input ends after bytes with no delimiter;
+ * every frame that came before is read out first.
  * A chunk that is not a `Uint8Array` errors it with a `TypeError`.
  *
  * @example Lines from chunks that split them anywhere
@@ -85,8 +87,9 @@ export class DelimiterDecoderStream
       resolveDelimiterOptions(options),
       DEFAULT_READ_BUFFER_SIZE,
     );
-    super({
-      transform(chunk, controller) {
+    super();
+    decodeReadable(this, {
+      push(chunk, emit) {
         if (!(chunk instanceof Uint8Array)) {
           throw new TypeError(
             `Cannot decode delimited frames: expected Uint8Array chunks, got ${typeof chunk}`,
@@ -100,12 +103,12 @@ export class DelimiterDecoderStream
           decoder.commit(n);
           offset += n;
           for (let frame = decoder.next(); frame !== null;) {
-            controller.enqueue(frame);
+            emit(frame);
             frame = decoder.next();
           }
         }
       },
-      flush() {
+      end() {
         decoder.finish();
       },
     });

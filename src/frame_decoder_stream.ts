@@ -4,6 +4,7 @@
  * @module
  */
 
+import { type ChunkDecoder, decodeReadable } from "./_decoded_readable.ts";
 import { type HeaderInfo, type Layout, layoutOf } from "./_layout.ts";
 import { UnexpectedEofError } from "./errors.ts";
 import type { FrameOptions } from "./frame_options.ts";
@@ -17,7 +18,8 @@ import { Slab } from "./_slab.ts";
  * The stream errors with {@linkcode FrameTooLargeError} when a length is over
  * `maxFrameSize` (before anything of that size is allocated), with
  * {@linkcode InvalidFrameError} for a header that cannot describe a frame,
- * and with {@linkcode UnexpectedEofError} when the input ends inside a frame.
+ * and with {@linkcode UnexpectedEofError} when the input ends inside a frame;
+ * every frame that came before the bad bytes is read out first.
  * Backpressure flows through: it reads input only as frames are consumed.
  *
  * Frames under 4 KiB are views into a slab shared with earlier frames of the
@@ -55,15 +57,13 @@ export class FrameDecoderStream
    */
   constructor(options?: FrameOptions) {
     const decoder = new PushDecoder(layoutOf(options));
-    super({
-      transform: (chunk, controller) => decoder.push(chunk, controller),
-      flush: () => decoder.end(),
-    });
+    super();
+    decodeReadable(this, decoder);
   }
 }
 
 /** The push-style state machine: header, then payload. */
-class PushDecoder {
+class PushDecoder implements ChunkDecoder {
   readonly #layout: Layout;
   readonly #info: HeaderInfo = { headerLength: 0, payloadLength: 0 };
   /** Bytes of a header split across chunks. */
@@ -80,10 +80,7 @@ class PushDecoder {
     this.#carry = new Uint8Array(layout.offset + 16);
   }
 
-  push(
-    chunk: Uint8Array,
-    controller: TransformStreamDefaultController<Uint8Array>,
-  ): void {
+  push(chunk: Uint8Array, emit: (frame: Uint8Array) => void): void {
     if (!(chunk instanceof Uint8Array)) {
       throw new TypeError(
         `Cannot decode frames: expected Uint8Array chunks, got ${typeof chunk}`,
@@ -102,7 +99,7 @@ class PushDecoder {
         i += n;
         if (this.#filled === frame.byteLength) {
           this.#frame = null;
-          controller.enqueue(frame);
+          emit(frame);
         }
         continue;
       }
@@ -118,7 +115,7 @@ class PushDecoder {
         }
         i += info.headerLength - before;
         this.#carried = 0;
-        this.#begin(this.#carry, 0, controller);
+        this.#begin(this.#carry, 0, emit);
         continue;
       }
       if (!layout.parse(chunk, i, length, info)) {
@@ -128,7 +125,7 @@ class PushDecoder {
       }
       const total = info.headerLength + info.payloadLength;
       if (total <= length - i) {
-        controller.enqueue(
+        emit(
           this.#slab.copy(
             chunk,
             i + layout.stripFor(info.headerLength),
@@ -138,7 +135,7 @@ class PushDecoder {
         i += total;
         continue;
       }
-      this.#begin(chunk, i, controller);
+      this.#begin(chunk, i, emit);
       i += info.headerLength;
     }
   }
@@ -147,7 +144,7 @@ class PushDecoder {
   #begin(
     source: Uint8Array,
     at: number,
-    controller: TransformStreamDefaultController<Uint8Array>,
+    emit: (frame: Uint8Array) => void,
   ): void {
     const { headerLength, payloadLength } = this.#info;
     const strip = this.#layout.stripFor(headerLength);
@@ -155,7 +152,7 @@ class PushDecoder {
     const frame = new Uint8Array(kept + payloadLength);
     frame.set(source.subarray(at + strip, at + headerLength));
     if (payloadLength === 0) {
-      controller.enqueue(frame);
+      emit(frame);
       return;
     }
     this.#frame = frame;

@@ -8,7 +8,7 @@ import {
   UnexpectedEofError,
   writeDelimited,
 } from "tcpframe";
-import { collect, ShortWriter, streamOf } from "./_fixtures.ts";
+import { collect, ShortWriter, streamOf, tick } from "./_fixtures.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -209,4 +209,29 @@ test("DelimiterDecoderStream property: any lines, any chunking give the same lin
     ),
     { numRuns: 1000 },
   );
+});
+
+test("DelimiterDecoderStream hands out every frame before an oversize one in the same chunk, then errors", async () => {
+  const seen: Uint8Array[] = [];
+  await assert.rejects(async () => {
+    const stream = streamOf([bytes("a\n\nb\nxxxxxxxx")]).pipeThrough(
+      new DelimiterDecoderStream({ maxFrameSize: 4 }),
+    );
+    for await (const frame of stream) seen.push(frame);
+  }, FrameTooLargeError);
+  assert.deepEqual(texts(seen), ["a", "", "b"]);
+});
+
+test("DelimiterDecoderStream hands out every frame before a truncated end, even when the writer closes at once", async () => {
+  const stream = new DelimiterDecoderStream();
+  const writer = stream.writable.getWriter();
+  const writing = writer.write(bytes("a\nb\nc"));
+  const closing = writer.close();
+  await tick(); // the frames are decoded before anything reads them
+  const seen: Uint8Array[] = [];
+  await assert.rejects(async () => {
+    for await (const frame of stream.readable) seen.push(frame);
+  }, UnexpectedEofError);
+  assert.deepEqual(texts(seen), ["a", "b"]);
+  await Promise.allSettled([writing, closing]);
 });

@@ -7,7 +7,13 @@ import {
   FrameTooLargeError,
   UnexpectedEofError,
 } from "tcpframe";
-import { collect, concat, pseudoRandomBytes, streamOf } from "./_fixtures.ts";
+import {
+  collect,
+  concat,
+  pseudoRandomBytes,
+  streamOf,
+  tick,
+} from "./_fixtures.ts";
 
 const b = (...bytes: number[]) => new Uint8Array(bytes);
 
@@ -99,4 +105,54 @@ test("FrameEncoderStream and FrameDecoderStream round-trip many frames", async (
   );
   assert.deepEqual(decoded, payloads);
   assert.equal(concat(decoded).byteLength, concat(payloads).byteLength);
+});
+
+test("FrameDecoderStream hands out every frame before a bad header in the same chunk, then errors", async () => {
+  const wire = concat([
+    encodeFrame(b(1)),
+    encodeFrame(b()),
+    encodeFrame(b(2, 3)),
+    b(0xff, 0xff, 0xff, 0xff),
+  ]);
+  for (const chunks of [[wire], [wire.subarray(0, 3), wire.subarray(3)]]) {
+    const seen: Uint8Array[] = [];
+    await assert.rejects(async () => {
+      const stream = streamOf(chunks).pipeThrough(new FrameDecoderStream());
+      for await (const frame of stream) seen.push(frame);
+    }, FrameTooLargeError);
+    assert.deepEqual(seen, [b(1), b(), b(2, 3)]);
+  }
+});
+
+test("FrameDecoderStream hands out every frame before a truncated end, even when the writer closes at once", async () => {
+  const stream = new FrameDecoderStream();
+  const writer = stream.writable.getWriter();
+  const writing = writer.write(
+    concat([encodeFrame(b(1)), encodeFrame(b(2)), b(0, 0)]),
+  );
+  const closing = writer.close();
+  await tick(); // the frames are decoded before anything reads them
+  const seen: Uint8Array[] = [];
+  await assert.rejects(async () => {
+    for await (const frame of stream.readable) seen.push(frame);
+  }, UnexpectedEofError);
+  assert.deepEqual(seen, [b(1), b(2)]);
+  await Promise.allSettled([writing, closing]);
+});
+
+test("FrameDecoderStream stops its input after a bad header", async () => {
+  let cancelled: unknown;
+  const source = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(b(0xff, 0xff, 0xff, 0xff));
+    },
+    cancel(reason) {
+      cancelled = reason;
+    },
+  });
+  await assert.rejects(
+    collect(source.pipeThrough(new FrameDecoderStream())),
+    FrameTooLargeError,
+  );
+  assert.ok(cancelled instanceof FrameTooLargeError);
 });
