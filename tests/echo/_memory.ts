@@ -1,0 +1,350 @@
+// In-memory connections with half-close, reset and an event log, and a
+// scripted EchoRuntime: the echo server and client tested without sockets.
+import type { Conn, Listener, NetAddr } from "tcpframe";
+import type { EchoRuntime, TextOutput } from "../../src/echo/runtime.ts";
+
+function namedError(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** One direction of a connection: bytes, then FIN or RST. */
+class Channel {
+  readonly chunks: Uint8Array[] = [];
+  fin = false;
+  reset = false;
+  #wake: (() => void) | null = null;
+
+  notify(): void {
+    const wake = this.#wake;
+    this.#wake = null;
+    wake?.();
+  }
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+}
+
+/** Options for {@linkcode memoryPair}. */
+export interface PairOptions {
+  /** Events of both ends, in order: "a write 12", "a fin", "b close". */
+  events?: string[];
+  /** The most bytes one `write` takes on the client end (short writes). */
+  clientMaxWrite?: number;
+  /** Addresses of the two ends. */
+  clientAddr?: NetAddr;
+  serverAddr?: NetAddr;
+}
+
+/** One end of an in-memory connection. */
+export class MemoryConn implements Conn {
+  readonly #name: string;
+  readonly #in: Channel;
+  readonly #out: Channel;
+  readonly #events: string[];
+  readonly #maxWrite: number;
+  readonly localAddr: NetAddr;
+  readonly remoteAddr: NetAddr;
+  closed = false;
+  noDelay: boolean | undefined;
+  /** A write waits until this resolves (a peer that does not read). */
+  writeGate: Promise<void> = Promise.resolve();
+
+  constructor(
+    name: string,
+    inbound: Channel,
+    outbound: Channel,
+    events: string[],
+    maxWrite: number,
+    local: NetAddr,
+    remote: NetAddr,
+  ) {
+    this.#name = name;
+    this.#in = inbound;
+    this.#out = outbound;
+    this.#events = events;
+    this.#maxWrite = maxWrite;
+    this.localAddr = local;
+    this.remoteAddr = remote;
+  }
+
+  async read(p: Uint8Array): Promise<number | null> {
+    for (;;) {
+      if (this.closed) throw namedError("BadResource", "Bad resource ID");
+      const channel = this.#in;
+      if (channel.reset) {
+        throw namedError("ConnectionReset", "Connection reset by peer");
+      }
+      const chunk = channel.chunks[0];
+      if (chunk !== undefined) {
+        const n = Math.min(p.byteLength, chunk.byteLength);
+        p.set(chunk.subarray(0, n));
+        if (n === chunk.byteLength) channel.chunks.shift();
+        else channel.chunks[0] = chunk.subarray(n);
+        return n;
+      }
+      if (channel.fin) {
+        this.#events.push(`${this.#name} eof`);
+        return null;
+      }
+      await channel.wait();
+    }
+  }
+
+  async write(p: Uint8Array): Promise<number> {
+    await this.writeGate;
+    if (this.closed) throw namedError("BadResource", "Bad resource ID");
+    if (this.#out.reset || this.#in.reset) {
+      throw namedError("ConnectionReset", "Connection reset by peer");
+    }
+    if (this.#out.fin) throw namedError("BrokenPipe", "Broken pipe");
+    const n = Math.min(p.byteLength, this.#maxWrite);
+    this.#out.chunks.push(p.slice(0, n));
+    this.#events.push(`${this.#name} write ${n}`);
+    this.#out.notify();
+    return n;
+  }
+
+  closeWrite(): Promise<void> {
+    if (!this.#out.fin) {
+      this.#out.fin = true;
+      this.#events.push(`${this.#name} fin`);
+      this.#out.notify();
+    }
+    return Promise.resolve();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#events.push(`${this.#name} close`);
+    this.#out.fin = true;
+    this.#out.notify();
+    this.#in.notify();
+  }
+
+  /** Aborts the connection: the peer's reads and writes fail with a reset. */
+  reset(): void {
+    this.#out.reset = true;
+    this.#in.reset = true;
+    this.#events.push(`${this.#name} reset`);
+    this.#out.notify();
+    this.#in.notify();
+  }
+
+  setNoDelay(noDelay = true): void {
+    this.noDelay = noDelay;
+  }
+}
+
+let nextPort = 40000;
+
+/** A connected pair: [client, server]. */
+export function memoryPair(
+  options: PairOptions = {},
+): [MemoryConn, MemoryConn] {
+  const events = options.events ?? [];
+  const up = new Channel();
+  const down = new Channel();
+  const client = options.clientAddr ??
+    { transport: "tcp", hostname: "10.0.0.2", port: nextPort++ };
+  const server = options.serverAddr ??
+    { transport: "tcp", hostname: "10.0.0.1", port: 9000 };
+  return [
+    new MemoryConn(
+      "client",
+      down,
+      up,
+      events,
+      options.clientMaxWrite ?? Infinity,
+      client,
+      server,
+    ),
+    new MemoryConn("server", up, down, events, Infinity, server, client),
+  ];
+}
+
+/** A listener whose connections come from `dial()`. */
+export class MemoryListener implements Listener<MemoryConn> {
+  readonly addr: NetAddr;
+  readonly #queue: MemoryConn[] = [];
+  #waiter: ((conn: MemoryConn | null) => void) | null = null;
+  #closed = false;
+  /** Every server-side connection accepted or refused, in order. */
+  readonly accepted: MemoryConn[] = [];
+
+  constructor(
+    addr: NetAddr = { transport: "tcp", hostname: "10.0.0.1", port: 9000 },
+  ) {
+    this.addr = addr;
+  }
+
+  /** Connects a new client; returns the client's end. */
+  dial(options: PairOptions = {}): MemoryConn {
+    if (this.#closed) {
+      throw namedError("ConnectionRefused", "Connection refused");
+    }
+    const [client, server] = memoryPair({ ...options, serverAddr: this.addr });
+    this.accepted.push(server);
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    if (waiter !== null) waiter(server);
+    else this.#queue.push(server);
+    return client;
+  }
+
+  async accept(): Promise<MemoryConn> {
+    const queued = this.#queue.shift();
+    if (queued !== undefined) return queued;
+    if (this.#closed) {
+      throw namedError("BadResource", "Listener has been closed");
+    }
+    const conn = await new Promise<MemoryConn | null>((resolve) =>
+      this.#waiter = resolve
+    );
+    if (conn === null) {
+      throw namedError("BadResource", "Listener has been closed");
+    }
+    return conn;
+  }
+
+  close(): void {
+    this.#closed = true;
+    const waiter = this.#waiter;
+    this.#waiter = null;
+    waiter?.(null);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MemoryConn> {
+    for (;;) yield await this.accept();
+  }
+}
+
+/** Collects text written to it. */
+export class TextSink implements TextOutput {
+  text = "";
+  write(text: string): void {
+    this.text += text;
+  }
+  get lines(): string[] {
+    return this.text.split("\n").filter((line) => line !== "");
+  }
+}
+
+/** A log that keeps its lines. */
+export function memoryLog(): {
+  info(line: string): void;
+  error(line: string): void;
+  lines: string[];
+} {
+  const lines: string[] = [];
+  return {
+    lines,
+    info: (line) => void lines.push(line),
+    error: (line) => void lines.push(line),
+  };
+}
+
+/** Resolves once `predicate()` holds, checking after each macrotask. */
+export async function until(
+  predicate: () => boolean,
+  what = "a condition",
+): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (predicate()) return;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  throw new Error(`Gave up waiting for ${what}`);
+}
+
+/** An EchoRuntime over in-memory listeners; every address is "10.0.0.1". */
+export class MemoryRuntime implements EchoRuntime {
+  readonly command = "echo";
+  readonly stdout = new TextSink();
+  readonly stderr = new TextSink();
+  readonly listeners = new Map<number, MemoryListener>();
+  /** Host name to addresses; a name not here fails to resolve. */
+  hosts: Record<string, string[]> = { "10.0.0.1": ["10.0.0.1"] };
+  stdin: string[] = [];
+  terminal = false;
+  #shutdown: (() => void) | null = null;
+
+  /** Addresses where `listen()` fails. */
+  unbindable = new Set<string>();
+  /** Called with the client's end of every connection made. */
+  onDial: ((client: MemoryConn) => void) | null = null;
+
+  listen(hostname: string, port: number): Promise<MemoryListener> {
+    if (this.unbindable.has(hostname)) {
+      return Promise.reject(
+        namedError("AddrNotAvailable", "Cannot assign requested address"),
+      );
+    }
+    const listener = new MemoryListener({
+      transport: "tcp",
+      hostname,
+      port: port || 9000,
+    });
+    this.listeners.set(listener.addr.port, listener);
+    return Promise.resolve(listener);
+  }
+
+  connect(hostname: string, port: number): Promise<MemoryConn> {
+    const listener = this.listeners.get(port);
+    if (
+      listener === undefined || listener.closed ||
+      listener.addr.hostname !== hostname
+    ) {
+      return Promise.reject(
+        namedError("ConnectionRefused", "Connection refused (os error 111)"),
+      );
+    }
+    const client = listener.dial();
+    this.onDial?.(client);
+    return Promise.resolve(client);
+  }
+
+  resolve(hostname: string): Promise<string[]> {
+    const found = this.hosts[hostname];
+    return found === undefined
+      ? Promise.reject(
+        Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), {
+          code: "ENOTFOUND",
+        }),
+      )
+      : Promise.resolve(found);
+  }
+
+  onShutdown(handler: () => void): () => void {
+    this.#shutdown = handler;
+    return () => {
+      this.#shutdown = null;
+    };
+  }
+
+  /** Plays SIGINT. */
+  signal(): void {
+    this.#shutdown?.();
+  }
+
+  async *stdinLines(): AsyncIterable<string> {
+    for (const line of this.stdin) {
+      await Promise.resolve();
+      yield line;
+    }
+  }
+
+  isTerminal(): boolean {
+    return this.terminal;
+  }
+
+  now(): number {
+    return performance.now();
+  }
+}
