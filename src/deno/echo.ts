@@ -21,6 +21,31 @@
  * The logic lives in runtime-neutral modules; this module only supplies
  * Deno's sockets, signals, standard I/O and exit code.
  *
+ * @module
+ */
+
+import { lookup } from "node:dns/promises";
+import { splitLines } from "../echo/lines.ts";
+import type { EchoRuntime, TextOutput } from "../echo/runtime.ts";
+import { runCli } from "../echo/cli.ts";
+
+export type { EchoRuntime, TextOutput } from "../echo/runtime.ts";
+// The runtime interface refers to these; they are the same types as in ".".
+export type { Conn, Listener, NetAddr, Reader, Writer } from "../types.ts";
+export { runCli } from "../echo/cli.ts";
+
+const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
+
+/**
+ * The {@linkcode EchoRuntime} of Deno: `Deno.listen`/`Deno.connect`,
+ * `getaddrinfo()` through `node:dns`'s `lookup` (so `/etc/hosts` counts, and
+ * `localhost` gives every address in the system's order), SIGINT and SIGTERM
+ * through `Deno.addSignalListener`, and synchronous writes to stdout and
+ * stderr.
+ *
+ * @returns A new runtime object; spread it to override a part (tests
+ * capture `stdout`, say).
+ *
  * @example Run a server and a client in one process
  * ```ts
  * import { denoEchoRuntime, runCli } from "@tcpframe/tcpframe/echo";
@@ -48,31 +73,6 @@
  * shutdown();
  * assert.equal(await serving, 0);
  * ```
- *
- * @module
- */
-
-import { lookup } from "node:dns/promises";
-import { splitLines } from "../echo/lines.ts";
-import type { EchoRuntime, TextOutput } from "../echo/runtime.ts";
-import { runCli } from "../echo/cli.ts";
-
-export type { EchoRuntime, TextOutput } from "../echo/runtime.ts";
-// The runtime interface refers to these; they are the same types as in ".".
-export type { Conn, Listener, NetAddr, Reader, Writer } from "../types.ts";
-export { runCli } from "../echo/cli.ts";
-
-const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
-
-/**
- * The {@linkcode EchoRuntime} of Deno: `Deno.listen`/`Deno.connect`,
- * `getaddrinfo()` through `node:dns`'s `lookup` (so `/etc/hosts` counts, and
- * `localhost` gives every address in the system's order), SIGINT and SIGTERM
- * through `Deno.addSignalListener`, and synchronous writes to stdout and
- * stderr.
- *
- * @returns A new runtime object; spread it to override a part (tests
- * capture `stdout`, say).
  */
 export function denoEchoRuntime(): EchoRuntime {
   return {
@@ -110,16 +110,6 @@ export function denoEchoRuntime(): EchoRuntime {
   };
 }
 
-/**
- * Runs the echo CLI with Deno's runtime.
- *
- * @param args The arguments, without the program name.
- * @returns The exit code: see {@linkcode runCli}.
- */
-export function main(args: readonly string[] = Deno.args): Promise<number> {
-  return runCli(args, denoEchoRuntime());
-}
-
 function _output(file: { writeSync(p: Uint8Array): number }): TextOutput {
   const encoder = new TextEncoder();
   return {
@@ -136,4 +126,4 @@ function _output(file: { writeSync(p: Uint8Array): number }): TextOutput {
   };
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await runCli(Deno.args, denoEchoRuntime()));

@@ -61,13 +61,12 @@ export class EchoSession {
     this.#conn = new CountingConn(conn, () => this.#watchdog.touch());
   }
 
-  get state(): State {
-    return this.#state;
-  }
-
-  /** Stops serving: pending reads and writes reject with `reason`. */
+  /**
+   * Stops serving: pending reads and writes reject with `reason`. A session
+   * already closing (its echoes and FIN are out) finishes as it is.
+   */
   abort(reason: Error): void {
-    this.#controller.abort(reason);
+    if (this.#state === "open") this.#controller.abort(reason);
   }
 
   /** Serves until the 4-way close or an error; never rejects. */

@@ -44,6 +44,25 @@ export const EXIT_USAGE = 2;
  * @param argv The arguments without the program name.
  * @param runtime What the runtime supplies: sockets, signals, stdio, clock.
  * @returns The process exit code.
+ *
+ * @example A client whose connection is refused exits with 1
+ * ```ts
+ * import { denoEchoRuntime, runCli } from "@tcpframe/tcpframe/echo";
+ * import assert from "node:assert/strict";
+ *
+ * const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const port = closed.addr.port;
+ * closed.close(); // nobody listens there now
+ *
+ * let output = "";
+ * const sink = { write: (text: string) => void (output += text) };
+ * const runtime = { ...denoEchoRuntime(), stdout: sink, stderr: sink };
+ * assert.equal(await runCli(["client", String(port), "hello"], runtime), 1);
+ * assert.equal(
+ *   output.split("\n")[0],
+ *   `[connect-fail] Connection refused to 127.0.0.1:${port}`,
+ * );
+ * ```
  */
 export async function runCli(
   argv: readonly string[],

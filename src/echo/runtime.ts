@@ -10,7 +10,21 @@
 
 import type { Conn, Listener } from "../types.ts";
 
-/** A sink of text, written in order. */
+/**
+ * A sink of text, written in order.
+ *
+ * @example Collect what the CLI writes to standard error
+ * ```ts
+ * import { denoEchoRuntime, runCli } from "@tcpframe/tcpframe/echo";
+ * import assert from "node:assert/strict";
+ *
+ * let errors = "";
+ * const stderr = { write: (text: string) => void (errors += text) };
+ * const code = await runCli(["client"], { ...denoEchoRuntime(), stderr });
+ * assert.equal(code, 2);
+ * assert.equal(errors.split("\n")[0], "error: client: missing <port>");
+ * ```
+ */
 export interface TextOutput {
   /**
    * Writes `text` as is (no newline is added). Must not throw: a closed
@@ -21,7 +35,28 @@ export interface TextOutput {
   write(text: string): void;
 }
 
-/** Everything runtime-specific the echo CLI uses. */
+/**
+ * Everything runtime-specific the echo CLI uses. Spread a binding's runtime
+ * and replace parts of it to embed or test the CLI.
+ *
+ * @example Deno's runtime with standard output captured
+ * ```ts
+ * import {
+ *   denoEchoRuntime,
+ *   type EchoRuntime,
+ *   runCli,
+ * } from "@tcpframe/tcpframe/echo";
+ * import assert from "node:assert/strict";
+ *
+ * let printed = "";
+ * const runtime: EchoRuntime = {
+ *   ...denoEchoRuntime(),
+ *   stdout: { write: (text) => void (printed += text) },
+ * };
+ * assert.equal(await runCli(["--help"], runtime), 0);
+ * assert.match(printed, /^Usage:\n/);
+ * ```
+ */
 export interface EchoRuntime {
   /**
    * How users start the CLI, for the usage text, e.g.
