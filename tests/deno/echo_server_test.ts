@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { connect as nodeConnect, type Socket } from "node:net";
 import { encodeFrame, FrameReader, writeFrames } from "tcpframe";
 import { pseudoRandomBytes } from "../_fixtures.ts";
-import { runInProcess, startServer } from "./_echo.ts";
+import { runClient, runInProcess, startServer } from "./_echo.ts";
 
 const text = new TextEncoder();
 
@@ -224,39 +224,71 @@ Deno.test("echo server --max-conns closes a connection beyond the limit at once"
   }
 });
 
-Deno.test("echo server on :: accepts IPv4 too where the OS allows", async (t) => {
-  let probe: Deno.Listener | undefined;
+/** Why `hostname` cannot be bound here, or undefined when it can. */
+function cannotBind(hostname: string): string | undefined {
   try {
-    probe = Deno.listen({ hostname: "::", port: 0 });
+    Deno.listen({ hostname, port: 0 }).close();
+    return undefined;
   } catch (error) {
-    t.step({
-      name: `skipped: cannot bind :: here (${(error as Error).message})`,
-      ignore: true,
-      fn() {},
-    });
-    return;
+    return `cannot bind ${hostname} here: ${(error as Error).message}`;
   }
-  probe.close();
-  const server = await (async () => {
+}
+
+/** A test that is skipped, with its reason in the name, when `why` is set. */
+function testUnless(
+  why: string | undefined,
+  name: string,
+  fn: () => Promise<void>,
+): void {
+  if (why === undefined) Deno.test(name, fn);
+  else Deno.test({ name: `${name} (skipped: ${why})`, ignore: true, fn });
+}
+
+testUnless(
+  cannotBind("::"),
+  "echo server on :: accepts IPv4 too where the OS allows",
+  async () => {
     const run = runInProcess(["server", "::", "0"]);
     const line = await run.stdout.waitFor(/^\[listen-ok\] /, 10_000, run.exit);
-    return {
-      run,
-      port: Number(line.match(/^\[listen-ok\] \[::\]:(\d+)$/)![1]),
-    };
-  })();
-  try {
-    const conn = await dial(server.port);
-    const echoed = drain(conn);
-    await writeFrames(conn, [text.encode("v4 to ::")]);
-    await conn.closeWrite();
-    assert.deepEqual(await echoed, [text.encode("v4 to ::")]);
-    conn.close();
-    await server.run.stdout.waitFor(
-      /^\[done\] peer=\[::ffff:127\.0\.0\.1\]:\d+ echoed 8 bytes in 1 frames$/,
-    );
-  } finally {
-    server.run.signal();
-    assert.equal(await server.run.exit, 0);
-  }
-});
+    const port = Number(line.match(/^\[listen-ok\] \[::\]:(\d+)$/)![1]);
+    try {
+      const conn = await dial(port);
+      const echoed = drain(conn);
+      await writeFrames(conn, [text.encode("v4 to ::")]);
+      await conn.closeWrite();
+      assert.deepEqual(await echoed, [text.encode("v4 to ::")]);
+      conn.close();
+      await run.stdout.waitFor(
+        /^\[done\] peer=\[::ffff:127\.0\.0\.1\]:\d+ echoed 8 bytes in 1 frames$/,
+      );
+    } finally {
+      run.signal();
+      assert.equal(await run.exit, 0);
+    }
+  },
+);
+
+testUnless(
+  cannotBind("::1"),
+  "echo server and client on ::1 print IPv6 addresses in brackets",
+  async () => {
+    const run = runInProcess(["server", "::1", "0"]);
+    const line = await run.stdout.waitFor(/^\[listen-ok\] /, 10_000, run.exit);
+    const port = Number(line.match(/^\[listen-ok\] \[::1\]:(\d+)$/)![1]);
+    try {
+      const result = await runClient(["::1", String(port), "six"]);
+      assert.equal(result.code, 0, result.stderr.join("\n"));
+      assert.deepEqual(result.stdout, [
+        `[connected] [::1]:${port}`,
+        "[echoed] six",
+      ]);
+      await run.stdout.waitFor(
+        /^\[done\] peer=\[::1\]:\d+ echoed 3 bytes in 1 frames$/,
+      );
+      assert.match(run.stdout.text, /^\[accept\] peer=\[::1\]:\d+$/m);
+    } finally {
+      run.signal();
+      assert.equal(await run.exit, 0);
+    }
+  },
+);
