@@ -79,7 +79,9 @@ async function coalescing(port: number): Promise<void> {
       console.log(
         `   ${batched ? "writeFrames():        " : "writeFrame() each time:"} ${
           pad(writes)
-        } write calls for ${bytesWritten} bytes; ${echoes} echoes came back in ${reads} reads`,
+        } write ${
+          writes === 1 ? "call " : "calls"
+        } for ${bytesWritten} bytes; ${echoes} echoes came back in ${reads} reads`,
       );
     } finally {
       conn.close();
@@ -153,9 +155,10 @@ async function halfClose(port: number, timeline: string[]): Promise<void> {
   }
   for (const line of timeline) console.log(` ${line}`);
   console.log(
-    "   The server saw the client's FIN as end of stream, still sent its echoes,\n" +
-      "   then its own FIN ([done]). The client read them afterwards: they were\n" +
-      "   waiting in its receive buffer, because a half-closed side still receives.",
+    "   A half-closed connection still carries data the other way: the echoes\n" +
+      "   came back after the client's FIN, and the server sent its own FIN only\n" +
+      "   after reading the client's and sending every echo ([done]). They waited\n" +
+      "   in the client's receive buffer until it read them.",
   );
 }
 

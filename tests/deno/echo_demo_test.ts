@@ -23,7 +23,7 @@ Deno.test("the demo task runs with its own permissions, tells its three lessons 
     stdout,
     /writeFrame\(\) each time: 100 write calls for 1500 bytes/,
   );
-  assert.match(stdout, /writeFrames\(\): +1 write calls for 1500 bytes/);
+  assert.match(stdout, /writeFrames\(\): +1 write call +for 1500 bytes/);
   assert.match(
     stdout,
     /\[trace\] reads: \d+ calls \(\d+ short\), 4194308 bytes, 1 frames/,
