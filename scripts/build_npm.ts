@@ -59,8 +59,11 @@ const TOOLS: Readonly<Record<string, string>> = {
   "@arethetypeswrong/cli": "0.18.5",
 };
 
-/** `deno.json` exports that only work on Deno and are left out of npm. */
-const DENO_ONLY_EXPORTS: ReadonlySet<string> = new Set<string>([]);
+/**
+ * `deno.json` exports that only work on Deno and are left out of npm. The
+ * echo CLI reaches npm users as the `tcpframe-echo` bin instead.
+ */
+const DENO_ONLY_EXPORTS: ReadonlySet<string> = new Set<string>(["./echo"]);
 
 /**
  * npm `bin` commands: command name to source module (relative to the
