@@ -88,6 +88,7 @@ class PushDecoder implements ChunkDecoder {
     }
     const layout = this.#layout;
     const info = this.#info;
+    this.#slab.forget(); // a new chunk, perhaps a reused array
     let i = 0;
     const length = chunk.byteLength;
     while (i < length) {
@@ -130,6 +131,7 @@ class PushDecoder implements ChunkDecoder {
             chunk,
             i + layout.stripFor(info.headerLength),
             i + total,
+            length,
           ),
         );
         i += total;
@@ -173,7 +175,7 @@ class PushDecoder implements ChunkDecoder {
       throw new UnexpectedEofError({
         bytesRead: this.#carried,
         expected: this.#layout.varint
-          ? this.#carried + 1
+          ? Math.max(this.#layout.minHeader, this.#carried + 1)
           : this.#layout.minHeader,
         partial: this.#carry.slice(0, this.#carried),
         what: "frame header",

@@ -304,10 +304,11 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     if (total > available) return undefined;
     const from = start + layout.stripFor(headerLength);
     const frame = this.#borrow
-      ? buf.subarray(from, start + total)
-      : this.#slab.copy(buf, from, start + total);
+      ? new Uint8Array(buf.buffer, from, start + total - from)
+      : this.#slab.copy(buf, from, start + total, this.#end);
     if (total === available) {
       this.#start = this.#end = 0;
+      this.#slab.forget();
     } else {
       this.#start = start + total;
     }
@@ -373,6 +374,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
         this.#buf.copyWithin(0, this.#start, this.#end);
         this.#end -= this.#start;
         this.#start = 0;
+        this.#slab.forget();
       }
       this.#startRead(this.#buf.subarray(this.#end), false);
     }
@@ -398,6 +400,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     this.#kept = kept;
     this.#frame = large;
     this.#start = this.#end = 0;
+    this.#slab.forget();
   }
 
   #truncated(headerKnown: boolean, available: number): UnexpectedEofError {
@@ -405,7 +408,9 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     if (!headerKnown) {
       return new UnexpectedEofError({
         bytesRead: available,
-        expected: this.#layout.varint ? available + 1 : this.#layout.minHeader,
+        expected: this.#layout.varint
+          ? Math.max(this.#layout.minHeader, available + 1)
+          : this.#layout.minHeader,
         partial: this.#buf.slice(from, this.#end),
         what: "frame header",
       });

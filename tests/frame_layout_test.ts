@@ -249,6 +249,24 @@ for (const [name, decode] of Object.entries(decoders)) {
       });
     });
 
+    test("read_varint_incomplete_head_after_an_offset", async () => {
+      // One byte of a header that needs the 2 offset bytes and >= 1 varint byte.
+      const options = {
+        lengthFieldLength: "varint",
+        lengthFieldOffset: 2,
+      } as const;
+      await assert.rejects(decode([b(0, 0, 1, 9, 7)], options), (error) => {
+        assert.ok(error instanceof UnexpectedEofError);
+        assert.equal(error.bytesRead, 1);
+        assert.equal(error.expected, 3);
+        assert.match(
+          error.message,
+          /frame header: stream ended after 1 of 3 bytes/,
+        );
+        return true;
+      });
+    });
+
     test("read_frame_larger_than_the_read_buffer", async () => {
       const big = pseudoRandomBytes(200_000, 3);
       const wire = concat([
