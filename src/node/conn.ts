@@ -17,9 +17,11 @@ import type { Conn, NetAddr } from "../types.ts";
  * `connect()` and `listen()` return it: the same shape as `Deno.TcpConn`, so
  * code written against `Conn` runs on both runtimes.
  *
- * - `read(p)` pulls bytes on demand (the socket stays in paused mode, so an
- *   idle reader makes the peer's writes wait, as in Deno). It resolves to
- *   `null` once the peer has half-closed and every byte before that was read.
+ * - `read(p)` copies what has arrived, up to `p.byteLength` bytes, and waits
+ *   only when nothing has. At most 64 KiB are taken from the socket ahead of
+ *   the reads; then the socket is paused, so an idle reader makes the peer's
+ *   writes wait, as in Deno. It resolves to `null` once the peer has
+ *   half-closed and every byte before that was read.
  * - `write(p)` resolves once the bytes are in the kernel and Node keeps no
  *   reference to `p`, always with `p.byteLength`. When Node's buffer is over
  *   its high-water mark it also waits for `'drain'`, so memory stays bounded.
@@ -81,8 +83,9 @@ export interface NodeConn extends Conn {
 /**
  * Wraps a connected `node:net` socket as a {@linkcode NodeConn}.
  *
- * The connection takes the socket over: it switches it to paused mode and
- * listens for `'error'`, so nothing else should read from it.
+ * The connection takes the socket over: it consumes its `'data'` events
+ * (pausing the socket while 64 KiB wait unread) and listens for `'error'`,
+ * so nothing else should read from it.
  *
  * Half-close needs `allowHalfOpen: true` (with Node's default, the socket
  * ends its own side as soon as the peer's FIN arrives, so a reply after the
@@ -132,12 +135,33 @@ export function fromSocket(socket: Socket): NodeConn {
 /** One pending `write()` or `closeWrite()`, failed by `close()` or an error. */
 type Fail = (error: unknown) => void;
 
+/** A `read()` waiting for bytes, the end of the stream or an error. */
+interface PendingRead {
+  p: Uint8Array;
+  resolve(n: number | null): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Bytes taken from the socket ahead of the reads before it is paused. A
+ * whole chunk of Node's (up to 64 KiB) may still arrive on top of this.
+ */
+const READ_AHEAD = 64 * 1024;
+
 class SocketConn implements NodeConn {
   readonly #socket: Socket;
   readonly #localAddr: NetAddr;
   readonly #remoteAddr: NetAddr;
-  /** Bytes taken from the socket but not yet handed to a read. */
-  #leftover: Uint8Array | undefined;
+  /**
+   * Chunks taken from the socket but not yet handed to a read, oldest
+   * first; `#offset` bytes of the first one were read already.
+   */
+  #chunks: Uint8Array[] = [];
+  #offset = 0;
+  /** Unread bytes in `#chunks`. */
+  #queued = 0;
+  /** The socket was paused because `#queued` reached `READ_AHEAD`. */
+  #paused = false;
   /** The peer's FIN was read: every later read resolves to `null`. */
   #eof = false;
   /** `close()` was called. */
@@ -146,10 +170,8 @@ class SocketConn implements NodeConn {
   #error: unknown;
   /** `closeWrite()` was called; its promise, for repeated calls. */
   #closingWrite: Promise<void> | undefined;
-  /** Reads run one at a time, in call order. */
-  #readTail: Promise<unknown> = Promise.resolve();
-  /** Wakes the read waiting for the socket, if any. */
-  #wake: (() => void) | undefined;
+  /** Reads that wait, served in call order. */
+  readonly #readers: PendingRead[] = [];
   readonly #pending = new Set<Fail>();
   readonly #drainWaiters = new Set<() => void>();
 
@@ -177,11 +199,22 @@ class SocketConn implements NodeConn {
       hostname: socket.remoteAddress ?? "",
       port: socket.remotePort ?? 0,
     };
-    const wake = () => this.#wake?.();
-    socket.on("readable", wake);
+    // Flowing mode: each chunk goes straight to a waiting read (no
+    // 'readable' round trip through the next tick), and pause() bounds what
+    // waits unread.
+    socket.on("data", (chunk: Uint8Array) => {
+      if (this.#closed) return;
+      this.#chunks.push(chunk);
+      this.#queued += chunk.byteLength;
+      if (this.#queued >= READ_AHEAD && !this.#paused) {
+        this.#paused = true;
+        socket.pause();
+      }
+      this.#serve();
+    });
     socket.on("end", () => {
       this.#eof = true;
-      wake();
+      this.#serve();
     });
     socket.on("error", (error) => this.#fail(normalizeError(error)));
     socket.on("close", () => {
@@ -210,31 +243,80 @@ class SocketConn implements NodeConn {
   }
 
   read(p: Uint8Array): Promise<number | null> {
-    const result = this.#readTail.then(() => this.#readNow(p));
-    this.#readTail = result.catch(() => {});
-    return result;
+    if (this.#readers.length === 0) {
+      // No read waits before this one: answer at once if possible.
+      let n: number | null | undefined;
+      try {
+        n = this.#take(p);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      if (n !== undefined) return Promise.resolve(n);
+    }
+    return new Promise((resolve, reject) => {
+      this.#readers.push({ p, resolve, reject });
+    });
   }
 
-  async #readNow(p: Uint8Array): Promise<number | null> {
-    for (;;) {
-      if (this.#closed) {
-        throw new ConnectionClosedError(
-          "Cannot read: the connection is closed",
+  /**
+   * Fills `p` from the chunks that arrived: the number of bytes, `null` at
+   * the end of the stream, or `undefined` when the read has to wait. Throws
+   * once the connection is closed or failed and nothing is left to read.
+   */
+  #take(p: Uint8Array): number | null | undefined {
+    if (this.#closed) {
+      throw new ConnectionClosedError("Cannot read: the connection is closed");
+    }
+    if (p.byteLength === 0) return 0;
+    if (this.#queued > 0) {
+      const chunks = this.#chunks;
+      let n = 0;
+      while (n < p.byteLength && chunks.length > 0) {
+        const chunk = chunks[0]!;
+        const offset = this.#offset;
+        const take = Math.min(chunk.byteLength - offset, p.byteLength - n);
+        p.set(
+          offset === 0 && take === chunk.byteLength
+            ? chunk
+            : new Uint8Array(chunk.buffer, chunk.byteOffset + offset, take),
+          n,
         );
+        n += take;
+        if (offset + take === chunk.byteLength) {
+          chunks.shift();
+          this.#offset = 0;
+        } else {
+          this.#offset = offset + take;
+        }
       }
-      if (p.byteLength === 0) return 0;
-      const chunk = this.#leftover ??
-        (this.#socket.read() as Uint8Array | null) ?? undefined;
-      if (chunk !== undefined) {
-        const n = Math.min(chunk.byteLength, p.byteLength);
-        p.set(n === chunk.byteLength ? chunk : chunk.subarray(0, n));
-        this.#leftover = n < chunk.byteLength ? chunk.subarray(n) : undefined;
-        return n;
+      this.#queued -= n;
+      if (this.#paused && this.#queued < READ_AHEAD) {
+        this.#paused = false;
+        this.#socket.resume();
       }
-      if (this.#eof) return null;
-      if (this.#error !== undefined) throw this.#error;
-      await new Promise<void>((resolve) => this.#wake = resolve);
-      this.#wake = undefined;
+      return n;
+    }
+    if (this.#eof) return null;
+    if (this.#error !== undefined) throw this.#error;
+    return undefined;
+  }
+
+  /** Settles waiting reads, in order, as far as the connection's state allows. */
+  #serve(): void {
+    const readers = this.#readers;
+    while (readers.length > 0) {
+      const reader = readers[0]!;
+      let n: number | null | undefined;
+      try {
+        n = this.#take(reader.p);
+      } catch (error) {
+        readers.shift();
+        reader.reject(error);
+        continue;
+      }
+      if (n === undefined) return;
+      readers.shift();
+      reader.resolve(n);
     }
   }
 
@@ -303,7 +385,8 @@ class SocketConn implements NodeConn {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#leftover = undefined;
+    this.#chunks = [];
+    this.#queued = 0;
     this.#fail(new ConnectionClosedError("Connection closed"));
     this.#socket.destroy();
   }
@@ -319,11 +402,11 @@ class SocketConn implements NodeConn {
       : this.#error;
   }
 
-  /** Records the first error; fails pending writes, wakes the reader. */
+  /** Records the first error; fails pending writes and waiting reads. */
   #fail(error: unknown): void {
     if (this.#error === undefined && !this.#closed) this.#error = error;
     const failure = this.#failure() ?? error;
     for (const fail of [...this.#pending]) fail(failure);
-    this.#wake?.();
+    this.#serve();
   }
 }
