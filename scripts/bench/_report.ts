@@ -1,0 +1,498 @@
+// Turns the measurements of `main.ts` into results.md and results.svg.
+
+import { type AllocResult, median, type Plan, type Result } from "./_plan.ts";
+
+/** One target of issue 6, with the measured value. */
+export interface Target {
+  name: string;
+  value: number;
+  display: string;
+  goal: string;
+  pass: boolean;
+}
+
+/** Everything one run measured. */
+export interface Report {
+  date: string;
+  machine: {
+    cpu: string;
+    cores: number;
+    os: string;
+    deno: string;
+    node: string;
+    loadBefore: number;
+    loadAfter: number;
+  };
+  quick: boolean;
+  reps: number;
+  plan: Plan;
+  rounds: Result[][];
+  allocs: AllocResult[];
+  idles: Array<
+    {
+      runtime: string;
+      connections: number;
+      rssBeforeMiB: number;
+      rssMiB: number;
+    }
+  >;
+  targets: Target[];
+  seconds: number;
+}
+
+const RUNTIMES = ["deno", "node"] as const;
+const IMPLS = [
+  "raw",
+  "FrameReader",
+  "FrameReader (borrowed)",
+  "readFrame",
+  "streams",
+  "naive",
+  "frame-stream",
+  "it-length-prefixed",
+];
+
+function label(runtime: string, impl: string, kind: string): string {
+  const raw = runtime === "deno" ? "raw `Deno.Conn`" : "raw `net.Socket`";
+  switch (impl) {
+    case "raw":
+      return `${raw} (no framing)`;
+    case "FrameReader":
+      return "tcpframe `FrameReader`";
+    case "FrameReader (borrowed)":
+      return "tcpframe `FrameReader` (`borrowFrames`)";
+    case "readFrame":
+      return "tcpframe `readFrame`";
+    case "streams":
+      return kind === "rtt"
+        ? "tcpframe `FrameEncoderStream` + `FrameDecoderStream`"
+        : "tcpframe `FrameDecoderStream`";
+    case "naive":
+      return "naive: 2 writes, `readExact` x2";
+    case "frame-stream":
+      return "frame-stream 4.0.1";
+    case "it-length-prefixed":
+      return "it-length-prefixed 11.0.1";
+    default:
+      return impl;
+  }
+}
+
+function sizeName(size: number): string {
+  if (size >= 1024 * 1024) return `${size / 1024 / 1024} MiB`;
+  if (size >= 1024) return `${size / 1024} KiB`;
+  return `${size} B`;
+}
+
+function fmt(x: number, digits = 0): string {
+  if (!Number.isFinite(x)) return "-";
+  return x.toLocaleString("en-US", {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+function compact(x: number): string {
+  if (!Number.isFinite(x)) return "-";
+  if (x >= 1e6) return `${fmt(x / 1e6, 2)} M`;
+  if (x >= 1e3) return `${fmt(x / 1e3, 1)} k`;
+  return fmt(x, 0);
+}
+
+interface Throughput {
+  mbps: number;
+  fps: number;
+  vsRaw: number;
+  cpuNsPerFrame: number;
+}
+
+interface Rtt {
+  p50: number;
+  p99: number;
+  samples: number;
+}
+
+/** Medians over the repetitions, with ratios paired within a repetition. */
+export function summarize(
+  report: Report,
+): { throughput: Map<string, Throughput>; rtt: Map<string, Rtt> } {
+  const find = (
+    round: Result[],
+    runtime: string,
+    kind: string,
+    impl: string,
+    size: number,
+  ) =>
+    round.find((r) =>
+      r.runtime === runtime && r.kind === kind && r.impl === impl &&
+      r.size === size && r.error === undefined
+    );
+  const throughput = new Map<string, Throughput>();
+  const rtt = new Map<string, Rtt>();
+  for (const runtime of RUNTIMES) {
+    for (const impl of IMPLS) {
+      for (const size of report.plan.sizes) {
+        const rows = report.rounds.map((round) => ({
+          r: find(round, runtime, "throughput", impl, size),
+          raw: find(round, runtime, "throughput", "raw", size),
+        })).filter((x) => x.r !== undefined);
+        if (rows.length > 0) {
+          const ratios = rows.filter((x) => x.raw !== undefined).map((x) =>
+            (x.r!.bytes / x.r!.seconds) / (x.raw!.bytes / x.raw!.seconds)
+          );
+          throughput.set(`${runtime}|${impl}|${size}`, {
+            mbps: median(rows.map((x) => x.r!.bytes / x.r!.seconds / 1e6)),
+            fps: median(rows.map((x) => x.r!.frames / x.r!.seconds)),
+            vsRaw: ratios.length > 0 ? median(ratios) : NaN,
+            cpuNsPerFrame: median(
+              rows.map((x) => x.r!.cpuSeconds * 1e9 / x.r!.frames),
+            ),
+          });
+        }
+        const pings = report.rounds
+          .map((round) => find(round, runtime, "rtt", impl, size))
+          .filter((r) => r !== undefined);
+        if (pings.length > 0) {
+          rtt.set(`${runtime}|${impl}|${size}`, {
+            p50: median(pings.map((r) => r.p50!)),
+            p99: median(pings.map((r) => r.p99!)),
+            samples: median(pings.map((r) => r.frames)),
+          });
+        }
+      }
+    }
+  }
+  return { throughput, rtt };
+}
+
+export function renderReport(
+  report: Report,
+): { markdown: string; svg: string } {
+  const { throughput, rtt } = summarize(report);
+  const m = report.machine;
+  const lines: string[] = [];
+  const push = (...xs: string[]) => lines.push(...xs);
+  push(
+    "# tcpframe benchmark results",
+    "",
+    `Measured ${report.date} by \`deno task bench\` (scripts/bench/main.ts) in ` +
+      `${fmt(report.seconds / 60, 1)} minutes: ${m.cores} cores (${m.cpu}), ` +
+      `${m.os}, Deno ${m.deno}, Node ${m.node}. Load average ` +
+      `${m.loadBefore} at the start, ${m.loadAfter} at the end` +
+      (m.loadBefore >= 1 || m.loadAfter >= 1
+        ? " (the machine was shared and busy: absolute figures are noisy; " +
+          "ratios are paired within a repetition)."
+        : "."),
+    "",
+    `Every figure is the median of ${report.reps} repetitions; ratios are ` +
+      "medians of per-repetition ratios, both sides measured back to back in " +
+      "the same child process. Everything runs on 127.0.0.1 with default " +
+      "sockets (Nagle on).",
+    "",
+    "![throughput and latency](results.svg)",
+    "",
+    "## Targets (issue 6)",
+    "",
+    "| target | measured | goal | |",
+    "| --- | ---: | --- | --- |",
+  );
+  for (const t of report.targets) {
+    push(
+      `| ${t.name} | ${t.display} | ${t.goal} | ${t.pass ? "PASS" : "MISS"} |`,
+    );
+  }
+  push(
+    "",
+    "## One-way throughput",
+    "",
+    "A raw sender writes pre-encoded frames (u32 BE length + payload) in " +
+      "writes of about 64 KiB (one frame per write from 64 KiB up); the " +
+      "receiver in the same process decodes them. Every row receives the " +
+      "same bytes, so `vs raw` is the cost of framing on that runtime. " +
+      "CPU is the whole process (sender included) per frame.",
+    "",
+  );
+  for (const size of report.plan.sizes) {
+    push(
+      `### ${sizeName(size)} payloads`,
+      "",
+      "| runtime | implementation | MB/s | frames/s | vs raw | CPU/frame |",
+      "| --- | --- | ---: | ---: | ---: | ---: |",
+    );
+    for (const runtime of RUNTIMES) {
+      for (const impl of IMPLS) {
+        const t = throughput.get(`${runtime}|${impl}|${size}`);
+        if (t === undefined) continue;
+        push(
+          `| ${runtime} | ${label(runtime, impl, "throughput")} | ${
+            fmt(t.mbps)
+          } | ${compact(t.fps)} | ${fmt(t.vsRaw, 2)}x | ${
+            t.cpuNsPerFrame >= 10_000
+              ? `${fmt(t.cpuNsPerFrame / 1000, 0)} µs`
+              : `${fmt(t.cpuNsPerFrame, 0)} ns`
+          } |`,
+        );
+      }
+    }
+    push("");
+  }
+  push(
+    "frame-stream cannot deliver 0 B frames (it pushes an empty chunk, which " +
+      "Node streams drop), so it has no 0 B rows.",
+    "",
+    "## Ping-pong round trip",
+    "",
+    "A client sends one frame and waits for the echo; the echo server in " +
+      "the same process uses the same implementation. p50 / p99 in µs, " +
+      "default sockets (Nagle on). The naive baseline writes the header and " +
+      "the payload separately and stalls on Nagle's algorithm and delayed " +
+      "ACKs; it is limited to " +
+      `${report.plan.naiveRttIterations} round trips.`,
+    "",
+    `| runtime | implementation | ${
+      report.plan.sizes.map((s) => sizeName(s)).join(" | ")
+    } |`,
+    `| --- | --- | ${report.plan.sizes.map(() => "---:").join(" | ")} |`,
+  );
+  for (const runtime of RUNTIMES) {
+    for (const impl of IMPLS) {
+      const cells = report.plan.sizes.map((size) => {
+        const r = rtt.get(`${runtime}|${impl}|${size}`);
+        return r === undefined ? "-" : `${fmt(r.p50)} / ${fmt(r.p99)}`;
+      });
+      if (cells.every((c) => c === "-")) continue;
+      push(
+        `| ${runtime} | ${label(runtime, impl, "rtt")} | ${
+          cells.join(" | ")
+        } |`,
+      );
+    }
+  }
+  push(
+    "",
+    "## Memory",
+    "",
+    "Allocation per 64 B frame: frames decoded from memory (no socket), " +
+      "bytes of JS heap plus ArrayBuffer memory per frame (the slope between " +
+      "runs of 9,600 and 28,800 frames, with a young generation large " +
+      "enough that no collection runs), and CPU time per frame. " +
+      "`for await floor` is an async iterator that hands out one " +
+      "preexisting view per step: the cost of the iteration protocol itself.",
+    "",
+    "| runtime | implementation | bytes/frame | CPU ns/frame |",
+    "| --- | --- | ---: | ---: |",
+  );
+  for (const a of report.allocs) {
+    push(
+      `| ${a.runtime} | ${
+        a.impl === "for await floor"
+          ? "`for await` floor (no decoding)"
+          : label(a.runtime, a.impl, "throughput")
+      } | ${fmt(a.bytesPerFrame)}${a.gcSeen ? " (GC ran)" : ""} | ${
+        fmt(a.nsPerFrame)
+      } |`,
+    );
+  }
+  push(
+    "",
+    "Idle connections: a `FrameReader` echo server (64 KiB read buffer per " +
+      "connection) in its own process; clients in another process connect " +
+      "in batches of 100, exchange one 64 B frame each and stay idle.",
+    "",
+    "| runtime | connections | server RSS before | with connections | per connection |",
+    "| --- | ---: | ---: | ---: | ---: |",
+  );
+  for (const i of report.idles) {
+    push(
+      `| ${i.runtime} | ${fmt(i.connections)} | ${fmt(i.rssBeforeMiB)} MiB | ${
+        fmt(i.rssMiB)
+      } MiB | ${fmt((i.rssMiB - i.rssBeforeMiB) * 1024 / i.connections)} KiB |`,
+    );
+  }
+  push("");
+  return {
+    markdown: lines.join("\n"),
+    svg: renderSvg(report, throughput, rtt),
+  };
+}
+
+// ----------------------------------------------------------------------- svg
+
+const COLORS: Record<string, string> = {
+  "FrameReader": "#1f77b4",
+  "FrameReader (borrowed)": "#6baed6",
+  "readFrame": "#2ca02c",
+  "streams": "#98df8a",
+  "naive": "#d62728",
+  "frame-stream": "#ff7f0e",
+  "it-length-prefixed": "#9467bd",
+};
+
+function esc(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/`/g, "");
+}
+
+function renderSvg(
+  report: Report,
+  throughput: Map<string, Throughput>,
+  rtt: Map<string, Rtt>,
+): string {
+  const width = 960;
+  const out: string[] = [];
+  const sizes = report.plan.sizes;
+  const panelHeight = 220;
+  const top = 40;
+  let y = top;
+  const text = (
+    x: number,
+    ty: number,
+    s: string,
+    attrs = "",
+  ) => out.push(`<text x="${x}" y="${ty}" ${attrs}>${esc(s)}</text>`);
+  text(
+    20,
+    24,
+    `tcpframe bench ${report.date}: one-way throughput as a share of raw sockets on the same runtime`,
+    'font-size="15" font-weight="bold"',
+  );
+  for (const runtime of RUNTIMES) {
+    const impls = IMPLS.filter((impl) =>
+      impl !== "raw" &&
+      sizes.some((s) => throughput.has(`${runtime}|${impl}|${s}`))
+    );
+    const x0 = 60;
+    const plotW = width - x0 - 200;
+    const max = 1.2;
+    const yOf = (v: number) =>
+      y + panelHeight - (Math.min(v, max) / max) * panelHeight;
+    text(
+      x0,
+      y - 6,
+      runtime === "deno" ? "Deno" : "Node (tcpframe/node adapter)",
+      'font-size="13" font-weight="bold"',
+    );
+    for (const tick of [0, 0.25, 0.5, 0.75, 0.9, 1, 1.2]) {
+      const ty = yOf(tick);
+      out.push(
+        `<line x1="${x0}" x2="${x0 + plotW}" y1="${ty}" y2="${ty}" stroke="${
+          tick === 0.9 ? "#999" : "#e5e5e5"
+        }"${tick === 0.9 ? ' stroke-dasharray="4 3"' : ""}/>`,
+      );
+      text(x0 - 8, ty + 4, `${tick}x`, 'font-size="10" text-anchor="end"');
+    }
+    const groupW = plotW / sizes.length;
+    const barW = (groupW - 16) / impls.length;
+    sizes.forEach((size, gi) => {
+      const gx = x0 + gi * groupW + 8;
+      impls.forEach((impl, bi) => {
+        const t = throughput.get(`${runtime}|${impl}|${size}`);
+        if (t === undefined || !Number.isFinite(t.vsRaw)) return;
+        const by = yOf(t.vsRaw);
+        out.push(
+          `<rect x="${(gx + bi * barW).toFixed(1)}" y="${
+            by.toFixed(1)
+          }" width="${(barW - 1).toFixed(1)}" height="${
+            (y + panelHeight - by).toFixed(1)
+          }" fill="${COLORS[impl]}"><title>${
+            esc(
+              `${runtime} ${impl} ${sizeName(size)}: ${fmt(t.vsRaw, 2)}x raw, ${
+                fmt(t.mbps)
+              } MB/s, ${compact(t.fps)} frames/s`,
+            )
+          }</title></rect>`,
+        );
+      });
+      text(
+        gx + groupW / 2 - 8,
+        y + panelHeight + 14,
+        sizeName(size),
+        'font-size="11" text-anchor="middle"',
+      );
+    });
+    impls.forEach((impl, i) => {
+      const ly = y + 10 + i * 16;
+      out.push(
+        `<rect x="${x0 + plotW + 16}" y="${
+          ly - 9
+        }" width="10" height="10" fill="${COLORS[impl]}"/>`,
+      );
+      text(
+        x0 + plotW + 30,
+        ly,
+        impl === "streams" ? "FrameDecoderStream" : impl,
+        'font-size="11"',
+      );
+    });
+    y += panelHeight + 50;
+  }
+  // Ping-pong at 64 B: p50 and p99 on a log scale.
+  text(
+    20,
+    y,
+    "64 B ping-pong round trip, default sockets (Nagle on): p50 (dark) and p99 (light), µs, log scale",
+    'font-size="15" font-weight="bold"',
+  );
+  y += 20;
+  const rows = RUNTIMES.flatMap((runtime) =>
+    IMPLS.filter((impl) => rtt.has(`${runtime}|${impl}|64`)).map((impl) => ({
+      runtime,
+      impl,
+      r: rtt.get(`${runtime}|${impl}|64`)!,
+    }))
+  );
+  const x0 = 260;
+  const plotW = width - x0 - 80;
+  const lo = 10;
+  const hi = 200_000;
+  const xOf = (v: number) =>
+    x0 +
+    (Math.log10(Math.max(lo, Math.min(v, hi)) / lo) / Math.log10(hi / lo)) *
+      plotW;
+  for (const tick of [10, 100, 1000, 10_000, 100_000]) {
+    out.push(
+      `<line x1="${xOf(tick)}" x2="${xOf(tick)}" y1="${y}" y2="${
+        y + rows.length * 18
+      }" stroke="${tick === 1000 ? "#999" : "#e5e5e5"}"${
+        tick === 1000 ? ' stroke-dasharray="4 3"' : ""
+      }/>`,
+    );
+    text(
+      xOf(tick),
+      y + rows.length * 18 + 12,
+      tick >= 1000 ? `${tick / 1000} ms` : `${tick} µs`,
+      'font-size="10" text-anchor="middle"',
+    );
+  }
+  rows.forEach(({ runtime, impl, r }, i) => {
+    const ry = y + i * 18;
+    const color = impl === "raw" ? "#7f7f7f" : COLORS[impl];
+    text(
+      x0 - 8,
+      ry + 12,
+      `${runtime} ${impl === "streams" ? "streams" : impl}`,
+      'font-size="11" text-anchor="end"',
+    );
+    out.push(
+      `<rect x="${x0}" y="${ry + 2}" width="${
+        (xOf(r.p99) - x0).toFixed(1)
+      }" height="13" fill="${color}" opacity="0.35"><title>${
+        esc(`${runtime} ${impl}: p99 ${fmt(r.p99)} µs`)
+      }</title></rect>`,
+    );
+    out.push(
+      `<rect x="${x0}" y="${ry + 2}" width="${
+        (xOf(r.p50) - x0).toFixed(1)
+      }" height="13" fill="${color}"><title>${
+        esc(`${runtime} ${impl}: p50 ${fmt(r.p50)} µs`)
+      }</title></rect>`,
+    );
+  });
+  y += rows.length * 18 + 30;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    ...out,
+    "</svg>",
+    "",
+  ].join("\n");
+}

@@ -1,0 +1,491 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its report
+/**
+ * `deno task bench`: tcpframe against raw sockets, a naive implementation
+ * and the npm peers frame-stream and it-length-prefixed, on Deno and Node,
+ * on 127.0.0.1, in one run. Writes `results/results.md`, `results/results.svg`
+ * and `results/results.json` next to this file and prints PASS/MISS per
+ * target.
+ *
+ *   deno task bench                 # the full run (~5-8 minutes)
+ *   deno task bench --quick         # a smoke run with 10% of the work
+ *
+ * Environment: `BENCH_REPS` (repetitions, default 5), `BENCH_TARBALL` (the
+ * npm package to test; default `npm/tcpframe-<version>.tgz`, built with
+ * `deno task build:npm` when missing), `BENCH_LOAD_TRIES` (how many 30 s
+ * waits for a load average under 1 before starting anyway, default 6).
+ *
+ * Every child process runs with a deadline and is stopped by its own PID;
+ * every case is bounded in count and in time.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type AllocResult,
+  defaultPlan,
+  median,
+  type Plan,
+  type Result,
+} from "./_plan.ts";
+import { renderReport, type Report, type Target } from "./_report.ts";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = dirname(dirname(HERE));
+const RESULTS = join(HERE, "results");
+
+const QUICK = Deno.args.includes("--quick");
+const REPS = Number(Deno.env.get("BENCH_REPS") ?? (QUICK ? 1 : 5));
+const LOAD_TRIES = Number(Deno.env.get("BENCH_LOAD_TRIES") ?? (QUICK ? 0 : 6));
+const IDLE_CONNECTIONS = QUICK ? 200 : 1000;
+const CHILD_DEADLINE_MS = 300_000;
+
+const started = performance.now();
+function log(message: string): void {
+  const seconds = ((performance.now() - started) / 1000).toFixed(0);
+  console.error(`[bench ${seconds.padStart(3)} s] ${message}`);
+}
+
+// ------------------------------------------------------------ child processes
+
+interface Child {
+  pid: number;
+  /** Resolves with the next line of stdout, or null at its end. */
+  line(): Promise<string | null>;
+  /** Every remaining line, once the process exits. */
+  rest(): Promise<string[]>;
+  stop(): void;
+  status: Promise<Deno.CommandStatus>;
+}
+
+/** Starts a child with piped stdout; it is killed after `deadlineMs`. */
+function spawn(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; deadlineMs?: number } = {},
+): Child {
+  const process = new Deno.Command(cmd, {
+    args,
+    cwd: options.cwd ?? ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const stop = () => {
+    try {
+      process.kill("SIGTERM"); // this child's PID only
+    } catch {
+      // Already exited.
+    }
+  };
+  const deadline = setTimeout(() => {
+    log(`${cmd} ${args[0]} ${args[1] ?? ""} (pid ${process.pid}): deadline`);
+    stop();
+  }, options.deadlineMs ?? CHILD_DEADLINE_MS);
+  const status = process.status.finally(() => clearTimeout(deadline));
+  const lines = process.stdout
+    .pipeThrough(new TextDecoderStream())
+    .getReader();
+  let buffered = "";
+  const queue: string[] = [];
+  let done = false;
+  const line = async (): Promise<string | null> => {
+    for (;;) {
+      if (queue.length > 0) return queue.shift()!;
+      if (done) {
+        if (buffered !== "") {
+          const last = buffered;
+          buffered = "";
+          return last;
+        }
+        return null;
+      }
+      const { value, done: end } = await lines.read();
+      if (end) done = true;
+      else {
+        buffered += value;
+        const parts = buffered.split("\n");
+        buffered = parts.pop()!;
+        queue.push(...parts.filter((part) => part !== ""));
+      }
+    }
+  };
+  return {
+    pid: process.pid,
+    line,
+    async rest() {
+      const all: string[] = [];
+      for (let l = await line(); l !== null; l = await line()) all.push(l);
+      await status;
+      return all;
+    },
+    stop,
+    status,
+  };
+}
+
+async function runJson<T>(
+  cmd: string,
+  args: string[],
+  cwd?: string,
+): Promise<T[]> {
+  const child = spawn(cmd, args, cwd === undefined ? {} : { cwd });
+  const lines = await child.rest();
+  const status = await child.status;
+  if (!status.success) {
+    throw new Error(`${cmd} ${args[0]} exited with code ${status.code}`);
+  }
+  return lines.map((line) => JSON.parse(line) as T);
+}
+
+async function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  const output = await new Deno.Command(cmd, {
+    args,
+    cwd,
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!output.success) {
+    throw new Error(`${cmd} ${args.join(" ")} exited with code ${output.code}`);
+  }
+}
+
+async function text(cmd: string, args: string[]): Promise<string> {
+  const output = await new Deno.Command(cmd, { args, stderr: "null" })
+    .output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+// ------------------------------------------------------------------ machine
+
+function loadAverage(): number {
+  return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+}
+
+async function waitForQuiet(): Promise<void> {
+  for (let i = 0; i < LOAD_TRIES && loadAverage() >= 1; i++) {
+    log(`load average ${loadAverage()} >= 1: waiting 30 s (${i + 1})`);
+    await new Promise((resolve) => setTimeout(resolve, 30_000));
+  }
+}
+
+function cpuModel(): string {
+  const info = Deno.readTextFileSync("/proc/cpuinfo");
+  return info.match(/^model name\s*:\s*(.+)$/m)?.[1]?.trim() ?? "unknown";
+}
+
+function rssMiB(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kib = Number(status.match(/^VmRSS:\s+(\d+) kB$/m)?.[1]);
+  return kib / 1024;
+}
+
+// ------------------------------------------------------------- node project
+
+async function prepareNode(): Promise<string> {
+  const config = JSON.parse(await Deno.readTextFile(join(ROOT, "deno.json")));
+  const tarball = Deno.env.get("BENCH_TARBALL") ??
+    join(ROOT, "npm", `tcpframe-${config.version}.tgz`);
+  const exists = async () => {
+    try {
+      await Deno.stat(tarball);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!await exists()) {
+    log(`${tarball} is missing: deno task build:npm`);
+    await run(Deno.execPath(), ["task", "build:npm"], ROOT).catch((error) => {
+      // The build also runs the Node tests; the tarball may still be there.
+      log(`build:npm failed: ${error}`);
+    });
+    if (!await exists()) throw new Error(`no ${tarball} after build:npm`);
+  }
+  const scratch = await Deno.makeTempDir({ prefix: "tcpframe-bench-" });
+  for (const file of ["package.json", "package-lock.json", "node_cases.mjs"]) {
+    await Deno.copyFile(join(HERE, file), join(scratch, file));
+  }
+  // A copy: a concurrent build:npm may delete npm/ while the bench runs.
+  await Deno.copyFile(tarball, join(scratch, "tcpframe.tgz"));
+  const quiet = ["--no-audit", "--no-fund", "--loglevel=error"];
+  log(`npm ci + the tcpframe tarball in ${scratch}`);
+  await run("npm", ["ci", ...quiet], scratch);
+  await run(
+    "npm",
+    ["install", "--no-save", ...quiet, "./tcpframe.tgz"],
+    scratch,
+  );
+  return scratch;
+}
+
+// --------------------------------------------------------------------- cases
+
+function denoRound(plan: Plan): Promise<Result[]> {
+  return runJson<Result>(Deno.execPath(), [
+    "run",
+    "-A",
+    join(HERE, "deno_cases.ts"),
+    "run",
+    JSON.stringify(plan),
+  ]);
+}
+
+function nodeRound(plan: Plan, scratch: string): Promise<Result[]> {
+  return runJson<Result>(
+    "node",
+    ["node_cases.mjs", "run", JSON.stringify(plan)],
+    scratch,
+  );
+}
+
+async function allocations(scratch: string): Promise<AllocResult[]> {
+  // A large young generation, so that no collection runs while measuring.
+  const semi = ["--min-semi-space-size=128", "--max-semi-space-size=128"];
+  const deno = await runJson<AllocResult>(Deno.execPath(), [
+    "run",
+    "-A",
+    `--v8-flags=--expose-gc,${semi.join(",")}`,
+    join(HERE, "deno_cases.ts"),
+    "alloc",
+  ]);
+  const node = await runJson<AllocResult>(
+    "node",
+    ["--expose-gc", ...semi, "node_cases.mjs", "alloc"],
+    scratch,
+  );
+  return [...deno, ...node];
+}
+
+interface IdleResult {
+  runtime: "deno" | "node";
+  connections: number;
+  rssBeforeMiB: number;
+  rssMiB: number;
+}
+
+async function idle(
+  runtime: "deno" | "node",
+  scratch: string,
+): Promise<IdleResult> {
+  const server = runtime === "deno"
+    ? spawn(Deno.execPath(), [
+      "run",
+      "-A",
+      join(HERE, "deno_cases.ts"),
+      "idle-server",
+    ], { deadlineMs: 120_000 })
+    : spawn("node", ["node_cases.mjs", "idle-server"], {
+      cwd: scratch,
+      deadlineMs: 120_000,
+    });
+  let clients: Child | undefined;
+  try {
+    const first = await server.line();
+    if (first === null) throw new Error("the idle server did not start");
+    const { port } = JSON.parse(first) as { port: number };
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const rssBeforeMiB = rssMiB(server.pid);
+    clients = spawn("node", [
+      "node_cases.mjs",
+      "idle-clients",
+      String(port),
+      String(IDLE_CONNECTIONS),
+      "100",
+    ], { cwd: scratch, deadlineMs: 120_000 });
+    const ready = await clients.line();
+    if (ready === null) throw new Error("the idle clients did not connect");
+    const { open } = JSON.parse(ready) as { open: number };
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    return {
+      runtime,
+      connections: open,
+      rssBeforeMiB,
+      rssMiB: rssMiB(server.pid),
+    };
+  } finally {
+    clients?.stop();
+    server.stop();
+    await clients?.status;
+    await server.status;
+  }
+}
+
+// ------------------------------------------------------------------- targets
+
+type Key = string;
+const key = (r: Pick<Result, "runtime" | "kind" | "impl" | "size">): Key =>
+  `${r.runtime}|${r.kind}|${r.impl}|${r.size}`;
+
+function targets(
+  rounds: Result[][],
+  allocs: AllocResult[],
+  idles: IdleResult[],
+): Target[] {
+  /** Per-round values of a case, indexed by round. */
+  const rate = (runtime: string, impl: string, size: number) =>
+    rounds.map((round) => {
+      const r = round.find((x) =>
+        key(x) ===
+          key({ runtime: runtime as "deno", kind: "throughput", impl, size }) &&
+        x.error === undefined
+      );
+      return r === undefined ? NaN : r.bytes / r.seconds;
+    });
+  /** The median of per-round ratios a/b (paired within a round). */
+  const ratio = (a: number[], b: number[]) => {
+    const ratios = a.map((x, i) => x / b[i]!).filter(Number.isFinite);
+    return ratios.length === 0 ? NaN : median(ratios);
+  };
+  const out: Target[] = [];
+  const MiB = 1024 * 1024;
+  for (const runtime of ["deno", "node"]) {
+    for (const impl of ["FrameReader", "FrameReader (borrowed)"]) {
+      const value = ratio(
+        rate(runtime, impl, MiB),
+        rate(runtime, "raw", MiB),
+      );
+      out.push({
+        name: `1 MiB frames, ${runtime} ${impl} vs raw`,
+        value,
+        display: `${value.toFixed(2)}x`,
+        goal: ">= 0.90x",
+        pass: value >= 0.9,
+      });
+    }
+  }
+  const frameStream = rate("node", "frame-stream", 64);
+  for (const runtime of ["deno", "node"]) {
+    for (const impl of ["FrameReader", "FrameReader (borrowed)"]) {
+      // Same bytes on the wire, so the byte rates compare frame rates.
+      const value = ratio(rate(runtime, impl, 64), frameStream);
+      out.push({
+        name: `64 B, ${runtime} ${impl} vs frame-stream (node)`,
+        value,
+        display: `${value.toFixed(2)}x`,
+        goal: ">= 2x",
+        pass: value >= 2,
+      });
+    }
+  }
+  for (const runtime of ["deno", "node"]) {
+    for (const impl of ["FrameReader", "FrameReader (borrowed)", "readFrame"]) {
+      const p99s = rounds.flatMap((round) =>
+        round.filter((x) =>
+          key(x) ===
+            key({ runtime: runtime as "deno", kind: "rtt", impl, size: 64 }) &&
+          x.p99 !== undefined
+        ).map((x) => x.p99!)
+      );
+      const value = p99s.length === 0 ? NaN : median(p99s);
+      out.push({
+        name: `64 B ping-pong p99, ${runtime} ${impl} + writeFrame`,
+        value,
+        display: `${(value / 1000).toFixed(3)} ms`,
+        goal: "< 1 ms",
+        pass: value < 1000,
+      });
+    }
+  }
+  for (const a of allocs) {
+    if (!a.impl.startsWith("FrameReader")) continue;
+    out.push({
+      name: `allocation per 64 B frame, ${a.runtime} ${a.impl}`,
+      value: a.bytesPerFrame,
+      display: `${a.bytesPerFrame.toFixed(0)} B`,
+      goal: "<= 64 B",
+      pass: a.bytesPerFrame <= 64,
+    });
+  }
+  for (const i of idles) {
+    out.push({
+      name:
+        `RSS, ${i.runtime} FrameReader server, ${i.connections} idle connections`,
+      value: i.rssMiB,
+      display: `${i.rssMiB.toFixed(0)} MiB`,
+      goal: "< 150 MB",
+      pass: i.rssMiB * 1024 * 1024 < 150e6,
+    });
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  await waitForQuiet();
+  const loadBefore = loadAverage();
+  const plan = defaultPlan(QUICK);
+  const scratch = await prepareNode();
+  try {
+    const rounds: Result[][] = [];
+    for (let rep = 0; rep < REPS; rep++) {
+      // Alternate the order, so that drift in the machine's load is shared.
+      const order = rep % 2 === 0 ? ["deno", "node"] : ["node", "deno"];
+      const round: Result[] = [];
+      for (const runtime of order) {
+        log(`repetition ${rep + 1}/${REPS}: ${runtime}`);
+        round.push(
+          ...(runtime === "deno"
+            ? await denoRound(plan)
+            : await nodeRound(plan, scratch)),
+        );
+      }
+      for (const r of round) {
+        if (r.error !== undefined) {
+          log(`${r.runtime} ${r.kind} ${r.impl} ${r.size}: ${r.error}`);
+        }
+      }
+      rounds.push(round);
+    }
+    log("allocation per frame");
+    const allocs = await allocations(scratch);
+    log(`${IDLE_CONNECTIONS} idle connections`);
+    const idles = [await idle("deno", scratch), await idle("node", scratch)];
+    const loadAfter = loadAverage();
+    const report: Report = {
+      date: new Date().toISOString().slice(0, 10),
+      machine: {
+        cpu: cpuModel(),
+        cores: navigator.hardwareConcurrency,
+        os: `${Deno.build.os} ${Deno.osRelease()}`,
+        deno: Deno.version.deno,
+        node: await text("node", ["--version"]),
+        loadBefore,
+        loadAfter,
+      },
+      quick: QUICK,
+      reps: REPS,
+      plan,
+      rounds,
+      allocs,
+      idles,
+      targets: targets(rounds, allocs, idles),
+      seconds: (performance.now() - started) / 1000,
+    };
+    const { markdown, svg } = renderReport(report);
+    if (!QUICK) {
+      await Deno.mkdir(RESULTS, { recursive: true });
+      await Deno.writeTextFile(join(RESULTS, "results.md"), markdown);
+      await Deno.writeTextFile(join(RESULTS, "results.svg"), svg);
+      await Deno.writeTextFile(
+        join(RESULTS, "results.json"),
+        JSON.stringify(report, null, 1) + "\n",
+      );
+      log(`wrote ${RESULTS}/results.{md,svg,json}`);
+    }
+    console.log(markdown);
+    for (const t of report.targets) {
+      console.log(
+        `${
+          t.pass ? "PASS" : "MISS"
+        }  ${t.name}: ${t.display} (target ${t.goal})`,
+      );
+    }
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
+  }
+}
+
+await main();
