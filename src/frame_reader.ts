@@ -181,8 +181,12 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   #filled = 0;
   /** Bytes of the large frame that belong to its kept header. */
   #kept = 0;
+  /** The last frame was large: read the next header on its own. */
+  #afterLarge = false;
   #pending: Promise<number | null> | null = null;
   #pendingIntoFrame = false;
+  /** The size of the buffer handed to the read in flight. */
+  #pendingRoom = 0;
   #eof = false;
   #error: unknown = undefined;
   #emptyReads = 0;
@@ -335,6 +339,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       if (large !== null) {
         if (this.#filled === large.byteLength) {
           this.#frame = null;
+          this.#afterLarge = true;
           return large;
         }
         if (this.#eof) {
@@ -376,7 +381,16 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
         this.#start = 0;
         this.#slab.forget();
       }
-      this.#startRead(this.#buf.subarray(this.#end), false);
+      // After a large frame, read only the next header: when the next frame
+      // is large too, its payload then goes straight into its own buffer,
+      // instead of filling the read buffer first and being copied from it.
+      const headerEnd = this.#start + this.#layout.minHeader;
+      if (this.#afterLarge && headerEnd > this.#end) {
+        this.#startRead(this.#buf.subarray(this.#end, headerEnd), false);
+      } else {
+        this.#afterLarge = false;
+        this.#startRead(this.#buf.subarray(this.#end), false);
+      }
     }
   }
 
@@ -432,6 +446,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       this.#pending = Promise.reject(error);
     }
     this.#pendingIntoFrame = intoFrame;
+    this.#pendingRoom = target.byteLength;
   }
 
   /** Waits for the read in flight and applies its result. */
@@ -449,9 +464,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
       this.#eof = true;
       return;
     }
-    const room = this.#pendingIntoFrame
-      ? this.#frame!.byteLength - this.#filled
-      : this.#buf.byteLength - this.#end;
+    const room = this.#pendingRoom;
     if (!Number.isInteger(n) || n < 0 || n > room) {
       throw this.#fail(
         new RangeError(

@@ -55,6 +55,40 @@ test("FrameReader reads a large frame straight into its own exact-size buffer", 
   }
 });
 
+test("FrameReader reads the header after a large frame on its own, so the next large payload is not copied", async () => {
+  const frames = [
+    pseudoRandomBytes(100_000, 1),
+    pseudoRandomBytes(100_000, 2),
+    pseudoRandomBytes(10, 3), // a small frame after a large one
+    pseudoRandomBytes(3, 4),
+    pseudoRandomBytes(100_000, 5),
+  ];
+  const offered: number[] = [];
+  const inner = new ChunkedReader(concat(frames.map((f) => encodeFrame(f))));
+  const spy: Reader = {
+    read(p) {
+      offered.push(p.byteLength);
+      return inner.read(p);
+    },
+  };
+  const framed = new FrameReader(spy);
+  const got: Uint8Array[] = [];
+  for await (const frame of framed) got.push(frame);
+  assert.deepEqual(got, frames);
+  // Frame 1 fills the 64 KiB read buffer first; after it, each header is
+  // read alone and each large payload straight into its frame.
+  assert.deepEqual(offered, [
+    65536, // frame 1 header + start of its payload
+    100_000 - (65536 - 4), // the rest of frame 1, into the frame
+    4, // frame 2 header alone
+    100_000, // frame 2 payload, into the frame
+    4, // frame 3 header alone: a small frame
+    65536 - 4, // normal reads again: frames 3, 4, and frame 5's start
+    100_000 - (65536 - 4 - 10 - 7 - 4), // the rest of frame 5
+    4, // the end
+  ]);
+});
+
 test("FrameReader never offers the reader more than one read buffer outside a frame", async () => {
   const offered: number[] = [];
   const inner = new ChunkedReader(
