@@ -28,6 +28,15 @@ test("writeFrame() writes a frame at the coalesce limit in one call", async () =
   assert.equal(writer.offered[0], COALESCE_LIMIT);
 });
 
+test("writeFrame() writes a 64 KiB payload with its header in one call", async () => {
+  for (const lengthFieldLength of [4, 8] as const) {
+    const writer = new ShortWriter();
+    await writeFrame(writer, new Uint8Array(64 * 1024), { lengthFieldLength });
+    assert.equal(writer.calls, 1);
+    assert.equal(writer.offered[0], 64 * 1024 + lengthFieldLength);
+  }
+});
+
 test("writeFrame() writes a large payload after its header without copying it", async () => {
   const payload = pseudoRandomBytes(200_000);
   const seen: Uint8Array[] = [];
