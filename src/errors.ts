@@ -306,7 +306,9 @@ export class InvalidFrameError extends TcpFrameError {
 
 /**
  * The peer reset the connection (TCP RST): Deno's
- * `Deno.errors.ConnectionReset`, Node's `ECONNRESET`.
+ * `Deno.errors.ConnectionReset`, Node's `ECONNRESET`. Also a TLS stream
+ * that ended without the peer's `close_notify` (Deno's
+ * `Deno.errors.UnexpectedEof`): such an end may be a cut, not the real end.
  *
  * @example The runtime's error maps to this class
  * ```ts
@@ -471,6 +473,11 @@ export class AbortedError extends TcpFrameError {
 const BY_NAME: Record<string, (cause: Error) => TcpFrameError> = {
   ConnectionReset: (c) => new ConnectionResetError(undefined, { cause: c }),
   ConnectionAborted: (c) => new ConnectionResetError(undefined, { cause: c }),
+  UnexpectedEof: (c) =>
+    new ConnectionResetError(
+      "Connection closed abruptly: the peer ended the stream without a clean shutdown (TLS close_notify)",
+      { cause: c },
+    ),
   BrokenPipe: (c) => new BrokenPipeError(undefined, { cause: c }),
   ConnectionRefused: (c) => new ConnectionRefusedError(undefined, { cause: c }),
   Interrupted: (c) => new ConnectionClosedError(undefined, { cause: c }),
@@ -505,6 +512,7 @@ const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
  * | runtime error                                  | becomes                 |
  * | ---------------------------------------------- | ----------------------- |
  * | `ConnectionReset`, `ECONNRESET`, `ECONNABORTED` | `ConnectionResetError`  |
+ * | `UnexpectedEof` (Deno, TLS without close_notify) | `ConnectionResetError` |
  * | `BrokenPipe`, `EPIPE`                          | `BrokenPipeError`       |
  * | `ConnectionRefused`, `ECONNREFUSED`            | `ConnectionRefusedError`|
  * | `Interrupted`, `BadResource`, destroyed stream | `ConnectionClosedError` |

@@ -24,6 +24,8 @@ function coded(code: string): Error {
 const cases: Array<[Error, new (...args: never[]) => TcpFrameError, string]> = [
   [named("ConnectionReset"), ConnectionResetError, "CONNECTION_RESET"],
   [coded("ECONNRESET"), ConnectionResetError, "CONNECTION_RESET"],
+  // Deno over TLS: the peer closed without close_notify.
+  [named("UnexpectedEof"), ConnectionResetError, "CONNECTION_RESET"],
   [named("BrokenPipe"), BrokenPipeError, "BROKEN_PIPE"],
   [coded("EPIPE"), BrokenPipeError, "BROKEN_PIPE"],
   [named("ConnectionRefused"), ConnectionRefusedError, "CONNECTION_REFUSED"],
