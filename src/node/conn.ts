@@ -94,6 +94,14 @@ export interface NodeConn extends Conn {
  * `{ allowHalfOpen: true }` to make that visible in your code, as
  * `connect()` and `listen()` do.
  *
+ * A `tls.TLSSocket` is a `net.Socket` too: wrap it from a TLS server's
+ * `'secureConnection'` event or after `'secureConnect'`. Its `closeWrite()`
+ * sends TLS `close_notify`, then FIN, and the peer's `close_notify` reads as
+ * end of stream (TLS 1.2 and 1.3). Node does not tell a FIN without
+ * `close_notify` from a clean end, so over TLS on Node a stream cut exactly
+ * at a frame boundary reads as `null` (a cut inside a frame is still
+ * `UnexpectedEofError`); Deno reports it as `ConnectionResetError`.
+ *
  * @param socket A connected socket: from a server's `'connection'` event, or
  * after a client socket's `'connect'` event.
  * @returns The connection.
