@@ -40,7 +40,7 @@ import { writeAll } from "./write_all.ts";
  * assert.deepEqual(sizes, [COALESCE_LIMIT, 4, COALESCE_LIMIT]);
  * ```
  */
-export const COALESCE_LIMIT = 64 * 1024 + 8;
+export const COALESCE_LIMIT: number = 64 * 1024 + 8;
 
 /** The default of `maxBatchBytes`. */
 const DEFAULT_BATCH = 64 * 1024;
