@@ -502,13 +502,16 @@ const memoryCases = {
   async "for await floor"(chunk, rounds) {
     const frames = (chunk.byteLength / 68) * rounds;
     let i = 0;
-    const view = chunk.subarray(4, 68);
+    const buffer = chunk.buffer;
     const iterable = {
       [Symbol.asyncIterator]: () => ({
         next: () =>
           Promise.resolve(
             i++ < frames
-              ? { done: false, value: view }
+              ? {
+                done: false,
+                value: new Uint8Array(buffer, 4 + (i % 960) * 68, 64),
+              }
               : { done: true, value: undefined },
           ),
       }),
@@ -618,6 +621,50 @@ async function alloc() {
   return results;
 }
 
+/**
+ * What an owned 1 MiB frame costs beyond a borrowed one: a fresh 1 MiB
+ * buffer per frame against filling one reused buffer (default V8 flags).
+ */
+function largeFrameBound() {
+  const size = 1024 * 1024;
+  const source = new Uint8Array(size).fill(1);
+  const reused = new Uint8Array(size);
+  /** @type {Array<[string, () => number]>} */
+  const steps = [
+    ["1 MiB: fresh buffer + copy", () => {
+      const frame = new Uint8Array(size);
+      frame.set(source);
+      return frame[size - 1];
+    }],
+    ["1 MiB: reused buffer + copy", () => {
+      reused.set(source);
+      return reused[size - 1];
+    }],
+  ];
+  const results = [];
+  for (const [impl, step] of steps) {
+    const n = 256;
+    let best = Infinity;
+    for (let rep = 0; rep < 5; rep++) {
+      const cpu0 = cpuNow();
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += step();
+      if (sum !== n) throw new Error("bad copy");
+      best = Math.min(best, (cpuNow() - cpu0) * 1e9 / n);
+    }
+    results.push({
+      runtime: "node",
+      impl,
+      size,
+      frames: n,
+      bytesPerFrame: impl.includes("fresh") ? size : 0,
+      nsPerFrame: best,
+      gcSeen: false,
+    });
+  }
+  return results;
+}
+
 // ------------------------------------------------------ idle connections
 
 async function idleServer() {
@@ -719,13 +766,15 @@ if (mode === "run") {
   }
 } else if (mode === "alloc") {
   for (const result of await alloc()) console.log(JSON.stringify(result));
+} else if (mode === "bound") {
+  for (const result of largeFrameBound()) console.log(JSON.stringify(result));
 } else if (mode === "idle-server") {
   await idleServer();
 } else if (mode === "idle-clients") {
   await idleClients(Number(arg), Number(arg2), Number(arg3));
 } else {
   console.error(
-    "usage: node_cases.mjs run|alloc <plan> | idle-server | idle-clients <port> <count> <batch>",
+    "usage: node_cases.mjs run|alloc <plan> | bound | idle-server | idle-clients <port> <count> <batch>",
   );
   process.exit(2);
 }
