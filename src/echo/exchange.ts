@@ -397,7 +397,7 @@ function _verify(
   echo: Uint8Array,
   want: Uint8Array | number,
   index: number,
-  decoder: TextDecoder,
+  decoder: InstanceType<typeof TextDecoder>, // @types/node: a value, not a type
 ): void {
   if (typeof want === "number") {
     const got = fnv1a(echo);
