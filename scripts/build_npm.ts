@@ -24,8 +24,11 @@
  *
  * Steps:
  * 1. Check that no module reachable from an entrypoint imports `node:*`
- *    outside `src/node/`, or anything but local files and `node:*` (the
- *    package has no runtime dependencies).
+ *    outside `src/node/` (but for `NODE_OUTSIDE_NODE_DIR`), that nothing
+ *    reachable from `.` imports `node:*` at all, and that nothing imports
+ *    anything but local files and `node:*` (the package has no runtime
+ *    dependencies). `Deno` cannot be reached either: the compile step has
+ *    Node's types only.
  * 2. Install the pinned tools into the scratch project; compile every
  *    `deno.json` export not in `DENO_ONLY_EXPORTS`, plus the `BIN` modules,
  *    into `npm/`; write `npm/package.json` from `deno.json`; copy README.md
@@ -36,7 +39,10 @@
  * 4. Install the tarball into the scratch project, compile the
  *    runtime-neutral tests (`tests/*_test.ts`, `tests/node/**`) there with
  *    `tsc` (they import `tcpframe`, which now resolves to the installed
- *    package), and run them with `node --test`.
+ *    package), and run them with `node --test`. The echo tests there start
+ *    the installed `tcpframe-echo` bin, and the Deno CLI of this checkout
+ *    through `TCPFRAME_DENO` (this Deno) and `TCPFRAME_REPO`, for the
+ *    interop matrix.
  *
  * @module
  */
@@ -70,7 +76,29 @@ const DENO_ONLY_EXPORTS: ReadonlySet<string> = new Set<string>(["./echo"]);
  * repository). The build compiles each one, starts it with a `node` shebang
  * and sets its exec bit. Adding a command is one line here.
  */
-const BIN: Readonly<Record<string, string>> = {};
+const BIN: Readonly<Record<string, string>> = {
+  "tcpframe-echo": "src/node/echo.ts",
+};
+
+/**
+ * The only `node:*` imports allowed outside `src/node/`: the echo CLI's
+ * argument parser uses `node:util`'s `parseArgs`, which Deno provides too,
+ * so the runtime-neutral echo modules stay shared by the Deno CLI and the
+ * Node bin. Nothing reachable from `.` may use even these.
+ */
+const NODE_OUTSIDE_NODE_DIR: Readonly<Record<string, readonly string[]>> = {
+  "src/echo/args.ts": ["node:util"],
+};
+
+/**
+ * The Bun that `--bun` (`deno task test:bun`) installs from the npm registry
+ * to run the same tests against the same installed package. Not part of the
+ * gate: README.md says what differs on Bun.
+ */
+const BUN = "1.4.5";
+
+/** `--bun`: run the installed-package tests with Bun instead of Node. */
+const ON_BUN = Deno.args.includes("--bun");
 
 /** The oldest Node the package supports (`require()` of ESM needs 20.19). */
 const NODE_ENGINES = ">=20";
@@ -117,7 +145,12 @@ async function run(
   cmd: string,
   args: string[],
   cwd: string,
-  options: { capture?: boolean; quiet?: boolean; label?: string } = {},
+  options: {
+    capture?: boolean;
+    quiet?: boolean;
+    label?: string;
+    env?: Record<string, string>;
+  } = {},
 ): Promise<string> {
   const shown = options.label ??
     `${cmd === Deno.execPath() ? "deno" : cmd} ${args.join(" ")}`;
@@ -127,6 +160,7 @@ async function run(
     cwd,
     stdout: options.capture ? "piped" : "inherit",
     stderr: "inherit",
+    ...(options.env === undefined ? {} : { env: options.env }),
   }).output();
   if (!output.success) {
     fail(`${cmd} ${args.join(" ")} exited with code ${output.code}`);
@@ -157,11 +191,16 @@ async function walk(dir: string, prefix = ""): Promise<string[]> {
 
 /**
  * Fails if a module reachable from `entrypoints` imports `node:*` from
- * outside `src/node/`, or anything but local modules and `node:*`.
+ * outside `src/node/` (other than `NODE_OUTSIDE_NODE_DIR`), a module
+ * reachable from `core` imports `node:*` at all, or one imports anything but
+ * local modules and `node:*`.
  */
-async function checkModuleGraph(entrypoints: string[]): Promise<void> {
+async function checkModuleGraph(
+  core: string,
+  entrypoints: string[],
+): Promise<void> {
   const nodeDir = join(ROOT, "src", "node") + "/";
-  for (const entry of entrypoints) {
+  for (const entry of [core, ...entrypoints]) {
     const json = await run(
       Deno.execPath(),
       ["info", "--json", entry],
@@ -183,14 +222,22 @@ async function checkModuleGraph(entrypoints: string[]): Promise<void> {
         );
       }
       const path = fileURLToPath(module.specifier);
-      const importsNode = (module.dependencies ?? [])
-        .some((dependency) => dependency.specifier.startsWith("node:"));
-      if (importsNode && !path.startsWith(nodeDir)) {
-        fail(
-          `${
-            relative(ROOT, path)
-          } imports node:*; only src/node/ may (the core stays runtime-neutral)`,
-        );
+      const file = relative(ROOT, path);
+      for (const { specifier } of module.dependencies ?? []) {
+        if (!specifier.startsWith("node:")) continue;
+        if (entry === core) {
+          fail(
+            `${file} imports ${specifier}; nothing reachable from ${core} may`,
+          );
+        }
+        if (
+          !path.startsWith(nodeDir) &&
+          !NODE_OUTSIDE_NODE_DIR[file]?.includes(specifier)
+        ) {
+          fail(
+            `${file} imports ${specifier}; only src/node/ may (the core stays runtime-neutral)`,
+          );
+        }
       }
     }
   }
@@ -442,11 +489,14 @@ async function copyTests(dest: string): Promise<void> {
   }
 }
 
-/** Compiles and runs the runtime-neutral tests against the installed tarball. */
+/**
+ * Compiles and runs the runtime-neutral tests against the installed tarball,
+ * with `node --test` (or `bun test` with `--bun`).
+ */
 async function testInstalled(scratch: string, config: DenoConfig) {
   const { run: tests, internal } = await selectTests();
   for (const line of internal) {
-    console.log(`Deno only, skipped on Node: ${line}`);
+    console.log(`Deno only, not run against the package: ${line}`);
   }
   if (tests.length === 0) fail("no tests to run on Node");
   await copyTests(join(scratch, "tests"));
@@ -469,12 +519,33 @@ async function testInstalled(scratch: string, config: DenoConfig) {
     "-p",
     "tsconfig.tests.json",
   ], scratch);
-  await run("node", [
-    "--test",
-    "--test-reporter=spec",
-    "--test-timeout=60000",
-    ...tests.map((file) => compiled(file, ".js")),
-  ], scratch);
+  // The echo interop tests start this Deno on this checkout's Deno CLI.
+  const env = { TCPFRAME_DENO: Deno.execPath(), TCPFRAME_REPO: ROOT };
+  const files = tests.map((file) => compiled(file, ".js"));
+  if (ON_BUN) {
+    await run(
+      join(scratch, "node_modules", ".bin", "bun"),
+      [
+        "test",
+        "--timeout=60000",
+        ...files.map((file) => `./${file}`),
+      ],
+      scratch,
+      { env },
+    );
+  } else {
+    await run(
+      "node",
+      [
+        "--test",
+        "--test-reporter=spec",
+        "--test-timeout=60000",
+        ...files,
+      ],
+      scratch,
+      { env },
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -497,7 +568,7 @@ async function main(): Promise<void> {
       fail('deno.json imports has no "fast-check": "npm:fast-check@X"');
 
   step("check the module graph");
-  await checkModuleGraph([
+  await checkModuleGraph(denoExports["."] ?? fail('deno.json exports no "."'), [
     ...npmSources.map(([, source]) => source),
     ...Object.values(BIN),
   ]);
@@ -522,8 +593,11 @@ async function main(): Promise<void> {
     ];
     await run("npm", [
       ...npmInstall,
-      ...Object.entries({ ...TOOLS, "fast-check": fastCheck })
-        .map(([name, version]) => `${name}@${version}`),
+      ...Object.entries({
+        ...TOOLS,
+        "fast-check": fastCheck,
+        ...(ON_BUN ? { bun: BUN } : {}),
+      }).map(([name, version]) => `${name}@${version}`),
     ], scratch);
 
     step("compile");
@@ -597,7 +671,11 @@ async function main(): Promise<void> {
     step("install the tarball into the scratch consumer project");
     await run("npm", [...npmInstall, tarball], scratch);
 
-    step("compile and run the Node tests against the installed package");
+    step(
+      `compile and run the tests against the installed package on ${
+        ON_BUN ? `Bun ${BUN}` : "Node"
+      }`,
+    );
     await testInstalled(scratch, config);
   } finally {
     await Deno.remove(scratch, { recursive: true });
