@@ -22,8 +22,9 @@ import { Slab } from "./_slab.ts";
  * every frame that came before the bad bytes is read out first.
  * Backpressure flows through: it reads input only as frames are consumed.
  *
- * Frames under 4 KiB are views into a slab shared with earlier frames of the
- * same stream: use `byteOffset` and `byteLength` with `frame.buffer`.
+ * Frames under 4 KiB are views into a slab that holds only bytes of the same
+ * stream (neighbouring frames and headers): use `byteOffset` and
+ * `byteLength` with `frame.buffer`.
  *
  * @example Frames from a Deno connection
  * ```ts ignore

@@ -96,11 +96,11 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  *
  * Ownership: by default every frame returned belongs to the caller; later
  * reads never overwrite it. Small frames (under 4 KiB) are views into a
- * shared 8 KiB slab that holds only earlier frames of the same reader (as
- * Node's `Buffer` pool does): use `frame.byteOffset` and `frame.byteLength`
- * with `frame.buffer`. With
+ * shared 8 KiB slab that holds only bytes of this reader's stream (frames
+ * before and after it, and their headers; as Node's `Buffer` pool does):
+ * use `frame.byteOffset` and `frame.byteLength` with `frame.buffer`. With
  * `borrowFrames: true` a frame is a view that is valid only until the next
- * read, and nothing is allocated per frame.
+ * read, and no buffer is allocated per frame.
  *
  * One read at a time: a `read()` while another is pending rejects with
  * `TypeError`.
