@@ -541,6 +541,40 @@ function largeFrameBound(): AllocResult[] {
   return results;
 }
 
+/**
+ * CPU per 64 B frame of each in-memory case over ~300,000 frames, best of
+ * three, with default V8 flags (`alloc` runs with a large young
+ * generation, which makes its short runs fast and noisy).
+ */
+async function memoryTiming(): Promise<AllocResult[]> {
+  const one = encodeFrame(new Uint8Array(64).fill(0x61));
+  const perChunk = 960;
+  const chunk = new Uint8Array(one.byteLength * perChunk);
+  for (let i = 0; i < perChunk; i++) chunk.set(one, i * one.byteLength);
+  const results: AllocResult[] = [];
+  for (const [impl, run] of Object.entries(memoryCases)) {
+    const rounds = impl === "readFrame" ? 100 : 300;
+    await run(chunk, 20); // warm up
+    let best = Infinity;
+    let frames = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const cpu0 = cpuNow();
+      frames = await run(chunk, rounds);
+      best = Math.min(best, (cpuNow() - cpu0) * 1e9 / frames);
+    }
+    results.push({
+      runtime: "deno",
+      impl,
+      size: 64,
+      frames,
+      bytesPerFrame: NaN,
+      nsPerFrame: best,
+      gcSeen: false,
+    });
+  }
+  return results;
+}
+
 // -------------------------------------------------------------- idle server
 
 async function idleServer(): Promise<void> {
@@ -606,6 +640,9 @@ if (mode === "run") {
   for (const result of await alloc()) console.log(JSON.stringify(result));
 } else if (mode === "bound") {
   for (const result of largeFrameBound()) console.log(JSON.stringify(result));
+  for (const result of await memoryTiming()) {
+    console.log(JSON.stringify(result));
+  }
 } else if (mode === "idle-server") {
   await idleServer();
 } else {

@@ -665,6 +665,41 @@ function largeFrameBound() {
   return results;
 }
 
+/**
+ * CPU per 64 B frame of each in-memory case over ~300,000 frames, best of
+ * three, with default V8 flags.
+ */
+async function memoryTiming() {
+  const one = Buffer.alloc(68, 0x61);
+  one.writeUInt32BE(64, 0);
+  const perChunk = 960;
+  const chunk = new Uint8Array(Buffer.concat(Array(perChunk).fill(one)));
+  const results = [];
+  for (const [impl, run] of Object.entries(memoryCases)) {
+    const rounds = impl === "readFrame" || impl === "it-length-prefixed"
+      ? 100
+      : 300;
+    await run(chunk, 20);
+    let best = Infinity;
+    let frames = 0;
+    for (let rep = 0; rep < 3; rep++) {
+      const cpu0 = cpuNow();
+      frames = await run(chunk, rounds);
+      best = Math.min(best, (cpuNow() - cpu0) * 1e9 / frames);
+    }
+    results.push({
+      runtime: "node",
+      impl,
+      size: 64,
+      frames,
+      bytesPerFrame: NaN,
+      nsPerFrame: best,
+      gcSeen: false,
+    });
+  }
+  return results;
+}
+
 // ------------------------------------------------------ idle connections
 
 async function idleServer() {
@@ -768,6 +803,9 @@ if (mode === "run") {
   for (const result of await alloc()) console.log(JSON.stringify(result));
 } else if (mode === "bound") {
   for (const result of largeFrameBound()) console.log(JSON.stringify(result));
+  for (const result of await memoryTiming()) {
+    console.log(JSON.stringify(result));
+  }
 } else if (mode === "idle-server") {
   await idleServer();
 } else if (mode === "idle-clients") {
