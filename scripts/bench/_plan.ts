@@ -65,7 +65,7 @@ export interface AllocResult {
   gcSeen: boolean;
 }
 
-/** The default plan: about 4-6 minutes for 5 repetitions on 2 cores. */
+/** The default plan: about 40 s per repetition on 2 cores. */
 export function defaultPlan(quick: boolean): Plan {
   const scale = quick ? 0.1 : 1;
   const n = (x: number) => Math.max(4, Math.round(x * scale));
@@ -76,7 +76,7 @@ export function defaultPlan(quick: boolean): Plan {
       64: n(1_000_000),
       1024: n(200_000),
       65536: n(4096),
-      1048576: n(256),
+      1048576: n(512),
     },
     slowFrames: {
       0: n(200_000),

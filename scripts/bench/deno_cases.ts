@@ -70,6 +70,8 @@ async function withPair<T>(
   body: (client: Conn, server: Conn) => Promise<T>,
 ): Promise<T> {
   const [client, server] = await pair();
+  // Each case starts with a clean heap: no garbage left by the last one.
+  (globalThis as { gc?: () => void }).gc?.();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

@@ -6,10 +6,10 @@
  * and `results/results.json` next to this file and prints PASS/MISS per
  * target.
  *
- *   deno task bench                 # the full run (~5-8 minutes)
+ *   deno task bench                 # the full run (~5 minutes)
  *   deno task bench --quick         # a smoke run with 10% of the work
  *
- * Environment: `BENCH_REPS` (repetitions, default 5), `BENCH_TARBALL` (the
+ * Environment: `BENCH_REPS` (repetitions, default 7), `BENCH_TARBALL` (the
  * npm package to test; default `npm/tcpframe-<version>.tgz`, built with
  * `deno task build:npm` when missing), `BENCH_LOAD_TRIES` (how many 30 s
  * waits for a load average under 1 before starting anyway, default 6).
@@ -36,7 +36,7 @@ const ROOT = dirname(dirname(HERE));
 const RESULTS = join(HERE, "results");
 
 const QUICK = Deno.args.includes("--quick");
-const REPS = Number(Deno.env.get("BENCH_REPS") ?? (QUICK ? 1 : 5));
+const REPS = Number(Deno.env.get("BENCH_REPS") ?? (QUICK ? 1 : 7));
 const LOAD_TRIES = Number(Deno.env.get("BENCH_LOAD_TRIES") ?? (QUICK ? 0 : 6));
 const IDLE_CONNECTIONS = QUICK ? 200 : 1000;
 const CHILD_DEADLINE_MS = 300_000;
@@ -226,6 +226,7 @@ function denoRound(plan: Plan): Promise<Result[]> {
   return runJson<Result>(Deno.execPath(), [
     "run",
     "-A",
+    "--v8-flags=--expose-gc",
     join(HERE, "deno_cases.ts"),
     "run",
     JSON.stringify(plan),
@@ -235,7 +236,7 @@ function denoRound(plan: Plan): Promise<Result[]> {
 function nodeRound(plan: Plan, scratch: string): Promise<Result[]> {
   return runJson<Result>(
     "node",
-    ["node_cases.mjs", "run", JSON.stringify(plan)],
+    ["--expose-gc", "node_cases.mjs", "run", JSON.stringify(plan)],
     scratch,
   );
 }
