@@ -99,6 +99,12 @@ const BUN = "1.4.5";
 
 /** `--bun`: run the installed-package tests with Bun instead of Node. */
 const ON_BUN = Deno.args.includes("--bun");
+/**
+ * `--no-test`: stop after packing and the package checks, leaving `npm/`
+ * ready for the soak; the gate's last step builds again and runs the tests,
+ * so that it ends with the test runner's summary.
+ */
+const NO_TEST = Deno.args.includes("--no-test");
 
 /** The oldest Node the package supports (`require()` of ESM needs 20.19). */
 const NODE_ENGINES = ">=20";
@@ -668,6 +674,7 @@ async function main(): Promise<void> {
       "--no-color",
     ], scratch);
 
+    if (NO_TEST) return;
     step("install the tarball into the scratch consumer project");
     await run("npm", [...npmInstall, tarball], scratch);
 
