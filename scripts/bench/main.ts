@@ -204,7 +204,13 @@ async function prepareNode(): Promise<string> {
     if (!await exists()) throw new Error(`no ${tarball} after build:npm`);
   }
   const scratch = await Deno.makeTempDir({ prefix: "tcpframe-bench-" });
-  for (const file of ["package.json", "package-lock.json", "node_cases.mjs"]) {
+  const files = [
+    "package.json",
+    "package-lock.json",
+    "node_cases.mjs",
+    "_measure.mjs", // imported by node_cases.mjs from its own directory
+  ];
+  for (const file of files) {
     await Deno.copyFile(join(HERE, file), join(scratch, file));
   }
   // A copy: a concurrent build:npm may delete npm/ while the bench runs.

@@ -2,6 +2,7 @@
 // <CODE>: <message>` line each.
 
 import type { EchoServerProcess } from "./echo_server.ts";
+import { Random } from "./random.ts";
 
 /** The tally of one kind of faulty client. */
 export interface FaultResult {
@@ -53,4 +54,56 @@ export async function logFor(
       result.failures.push(`${line} (${wrong})`);
     }
   }
+}
+
+/** How many faulty clients, and the bounds. */
+export interface BatchPlan {
+  clients: number;
+  /** Clients at once. */
+  batch: number;
+  seed: number;
+  /** A bound on each batch, in milliseconds. */
+  timeoutMs: number;
+}
+
+/** One batch of faulty clients, as `inBatches` hands it out. */
+export interface Batch {
+  /** Clients of the earlier batches. */
+  done: number;
+  /** Clients in this batch. */
+  count: number;
+  /** Seeded with `plan.seed`, shared by all batches. */
+  random: Random;
+  /** The server's stderr line this batch's log starts at. */
+  logFrom: number;
+  /** Aborts `plan.timeoutMs` after the batch starts. */
+  signal: AbortSignal;
+  /** The tally of all batches. */
+  result: FaultResult;
+}
+
+/**
+ * Runs `plan.clients` faulty clients `plan.batch` at a time: `run` starts
+ * and checks one batch. Returns the tally.
+ */
+export async function inBatches(
+  server: EchoServerProcess,
+  plan: BatchPlan,
+  run: (batch: Batch) => Promise<void>,
+): Promise<FaultResult> {
+  const random = new Random(plan.seed);
+  const result: FaultResult = {
+    clients: 0,
+    logged: 0,
+    codes: {},
+    failures: [],
+  };
+  for (let done = 0; done < plan.clients; done += plan.batch) {
+    const count = Math.min(plan.batch, plan.clients - done);
+    result.clients += count;
+    const logFrom = server.run.stderr.lines.length;
+    const signal = AbortSignal.timeout(plan.timeoutMs);
+    await run({ done, count, random, logFrom, signal, result });
+  }
+  return result;
 }

@@ -4,20 +4,19 @@
 
 import { encodeFrame, writeAll } from "tcpframe";
 import type { EchoServerProcess } from "./echo_server.ts";
-import { type FaultResult, logFor } from "./fault_log.ts";
+import {
+  type BatchPlan,
+  type FaultResult,
+  inBatches,
+  logFor,
+} from "./fault_log.ts";
 import { describe } from "./load.ts";
-import { Random } from "./random.ts";
+import type { Random } from "./random.ts";
 
 /** How many garbage clients, and the bounds. */
-export interface GarbagePlan {
-  clients: number;
-  /** Clients at once. */
-  batch: number;
+export interface GarbagePlan extends BatchPlan {
   /** The server's `--max-frame`. */
   maxFrame: number;
-  seed: number;
-  /** A bound on each batch, in milliseconds. */
-  timeoutMs: number;
 }
 
 /**
@@ -84,18 +83,8 @@ export async function runGarbage(
   server: EchoServerProcess,
   plan: GarbagePlan,
 ): Promise<FaultResult> {
-  const random = new Random(plan.seed);
-  const result: FaultResult = {
-    clients: 0,
-    logged: 0,
-    codes: {},
-    failures: [],
-  };
-  for (let done = 0; done < plan.clients; done += plan.batch) {
-    const count = Math.min(plan.batch, plan.clients - done);
-    result.clients += count;
-    const logFrom = server.run.stderr.lines.length;
-    const signal = AbortSignal.timeout(plan.timeoutMs);
+  return await inBatches(server, plan, async (batch) => {
+    const { count, random, logFrom, signal, result } = batch;
     const expected = new Map<string, string>();
     const clients = await Promise.allSettled(
       Array.from({ length: count }, async () => {
@@ -147,8 +136,7 @@ export async function runGarbage(
           ? undefined
           : `expected ${expected.get(peer)}`,
     );
-  }
-  return result;
+  });
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

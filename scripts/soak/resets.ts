@@ -6,19 +6,17 @@
 import net from "node:net";
 import { encodeFrame, writeAll } from "tcpframe";
 import type { EchoServerProcess } from "./echo_server.ts";
-import { type FaultResult, logFor } from "./fault_log.ts";
+import {
+  type BatchPlan,
+  type FaultResult,
+  inBatches,
+  logFor,
+} from "./fault_log.ts";
 import { describe } from "./load.ts";
-import { Random } from "./random.ts";
+import type { Random } from "./random.ts";
 
 /** How many resetting clients, and the bounds. */
-export interface ResetPlan {
-  clients: number;
-  /** Clients at once. */
-  batch: number;
-  seed: number;
-  /** A bound on each batch, in milliseconds. */
-  timeoutMs: number;
-}
+export type ResetPlan = BatchPlan;
 
 /**
  * Codes a reset mid-frame may be logged with: the reset itself, or (when
@@ -43,19 +41,9 @@ export async function runResets(
   server: EchoServerProcess,
   plan: ResetPlan,
 ): Promise<FaultResult> {
-  const random = new Random(plan.seed);
-  const result: FaultResult = {
-    clients: 0,
-    logged: 0,
-    codes: {},
-    failures: [],
-  };
-  for (let done = 0; done < plan.clients; done += plan.batch) {
-    const count = Math.min(plan.batch, plan.clients - done);
-    result.clients += count;
+  return await inBatches(server, plan, async (batch) => {
+    const { done, count, random, logFrom, signal, result } = batch;
     const acceptFrom = server.run.stdout.lines.length;
-    const logFrom = server.run.stderr.lines.length;
-    const signal = AbortSignal.timeout(plan.timeoutMs);
     const started = await Promise.allSettled(
       Array.from({ length: count }, (_, i) => {
         const length = random.int(2, 20 * 1024);
@@ -98,8 +86,7 @@ export async function runResets(
       (_, code) => RESET_CODES.has(code) ? undefined : "expected a reset",
       (peer, code) => `${resetters.find((r) => r.peer === peer)?.how} ${code}`,
     );
-  }
-  return result;
+  });
 }
 
 /** A node:net socket that sends `partial`; `reset()` is resetAndDestroy(). */
