@@ -3,25 +3,8 @@
 import assert from "node:assert/strict";
 import { readExact, UnexpectedEofError, writeAll } from "tcpframe";
 import { concat, pseudoRandomBytes } from "../_fixtures.ts";
-import {
-  buildReferenceEcho,
-  runReferenceClient,
-  startReferenceServer,
-} from "../_cpp_echo.ts";
-
-const built = await buildReferenceEcho();
-
-function cppTest(name: string, fn: (path: string) => Promise<void>): void {
-  if ("skip" in built) {
-    Deno.test({
-      name: `${name} (skipped: ${built.skip})`,
-      ignore: true,
-      fn() {},
-    });
-  } else {
-    Deno.test(name, () => fn(built.path));
-  }
-}
+import { runReferenceClient, startReferenceServer } from "../_cpp_echo.ts";
+import { built, cppTest } from "./_cpp.ts";
 
 function frameOf(payload: Uint8Array): Uint8Array {
   const header = new Uint8Array(4);

@@ -2,26 +2,9 @@
 // echo.cpp), both ways, byte for byte. Skipped, with the reason, where no
 // C++23 compiler exists.
 import assert from "node:assert/strict";
-import {
-  buildReferenceEcho,
-  runReferenceClient,
-  startReferenceServer,
-} from "../_cpp_echo.ts";
+import { runReferenceClient, startReferenceServer } from "../_cpp_echo.ts";
+import { cppTest } from "./_cpp.ts";
 import { runClient, startServer } from "./_echo.ts";
-
-const built = await buildReferenceEcho();
-
-function cppTest(name: string, fn: (path: string) => Promise<void>): void {
-  if ("skip" in built) {
-    Deno.test({
-      name: `${name} (skipped: ${built.skip})`,
-      ignore: true,
-      fn() {},
-    });
-  } else {
-    Deno.test(name, () => fn(built.path));
-  }
-}
 
 cppTest(
   "echo client gets its frame back from the reference server",
