@@ -273,6 +273,86 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   }
 
   /**
+   * Reads the next frame and every further frame already complete in the
+   * buffer: one promise per batch instead of one per frame. Use it for floods
+   * of small frames, where the `for await` protocol itself (a promise per
+   * frame, about 110 ns on Node 20) is the largest cost.
+   *
+   * With `borrowFrames`, every frame of a batch stays valid until the next
+   * read. When a bad header follows some complete frames, those frames are
+   * returned first and the next call throws the error.
+   *
+   * @param options A signal to cancel the wait for the first frame; nothing
+   * is lost when it aborts.
+   * @returns One or more frames in order, or `null` once the stream has ended
+   * cleanly at a frame boundary.
+   * @throws {FrameTooLargeError | InvalidFrameError | UnexpectedEofError}
+   * As {@linkcode FrameReader.prototype.read}, for the first frame.
+   * @throws {ConnectionResetError | NoProgressError} The reader failed.
+   * @throws {TypeError} Another read is still pending.
+   * @throws {unknown} `signal.reason` when the signal aborts.
+   *
+   * @example Process frames a batch at a time
+   * ```ts
+   * import { encodeFrame, FrameReader } from "@tcpframe/tcpframe";
+   * import assert from "node:assert/strict";
+   *
+   * const wire = new Uint8Array([
+   *   ...encodeFrame(new Uint8Array([1])),
+   *   ...encodeFrame(new Uint8Array([2])),
+   *   ...encodeFrame(new Uint8Array([3])),
+   * ]);
+   * let sent = false;
+   * const conn = {
+   *   read(p: Uint8Array) {
+   *     if (sent) return Promise.resolve(null);
+   *     sent = true;
+   *     p.set(wire);
+   *     return Promise.resolve(wire.length);
+   *   },
+   * };
+   * const frames = new FrameReader(conn);
+   * let sum = 0;
+   * for (let batch; (batch = await frames.readBatch()) !== null;) {
+   *   assert.equal(batch.length, 3); // all three arrived in one read
+   *   for (const frame of batch) sum += frame[0]!;
+   * }
+   * assert.equal(sum, 6);
+   * ```
+   */
+  readBatch(options?: FrameReadOptions): Promise<Uint8Array[] | null> {
+    const signal = options?.signal;
+    if (this.#busy) return Promise.reject(concurrentRead());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    if (this.#pending === null && this.#frame === null) {
+      try {
+        const frame = this.#takeBuffered();
+        if (frame !== undefined) return Promise.resolve(this.#drain([frame]));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    return this.#readSlow(signal).then((frame) =>
+      frame === null ? null : this.#drain([frame])
+    );
+  }
+
+  /** Appends every frame already complete in the buffer to `batch`. */
+  #drain(batch: Uint8Array[]): Uint8Array[] {
+    while (this.#error === undefined) {
+      let frame: Uint8Array | undefined;
+      try {
+        frame = this.#takeBuffered();
+      } catch {
+        break; // remembered by #fail: the next read throws it
+      }
+      if (frame === undefined) break;
+      batch.push(frame);
+    }
+    return batch;
+  }
+
+  /**
    * Returns the next frame if it is already complete in the buffer;
    * `undefined` if more bytes are needed. Throws (and remembers) a bad
    * header.

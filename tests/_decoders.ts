@@ -1,5 +1,6 @@
 // Runs one scenario against each length-prefixed decoder, so that
 // readFrame, FrameReader and FrameDecoderStream are held to the same rules.
+import assert from "node:assert/strict";
 import {
   FrameDecoderStream,
   type FrameOptions,
@@ -63,6 +64,18 @@ export const decoders: Record<string, Decode> = {
     });
     // A borrowed frame is valid until the next read: copy it first.
     for await (const frame of reader) frames.push(frame.slice());
+    return frames;
+  },
+  async "FrameReader.readBatch()"(chunks, options) {
+    const frames: Uint8Array[] = [];
+    const reader = new FrameReader(readerOf(chunks), {
+      ...options,
+      readBufferSize: 48,
+    });
+    for (let batch; (batch = await reader.readBatch()) !== null;) {
+      assert(batch.length > 0, "a batch is never empty");
+      frames.push(...batch);
+    }
     return frames;
   },
   FrameDecoderStream(chunks, options) {

@@ -317,3 +317,67 @@ test("FrameReader small frames never share storage with another reader", async (
   assert.notEqual(a1!.buffer, b1!.buffer);
   assert.deepEqual([a1, a2, b1], [b(1), b(2), b(1)]);
 });
+
+test("FrameReader.readBatch() returns every frame one underlying read delivered", async () => {
+  const frames = Array.from(
+    { length: 300 },
+    (_, i) => pseudoRandomBytes(64, i + 1),
+  );
+  const reader = new ChunkedReader(concat(frames.map((f) => encodeFrame(f))));
+  const framed = new FrameReader(reader);
+  const batch = await framed.readBatch();
+  assert.equal(batch?.length, 300);
+  assert.deepEqual(batch, frames);
+  assert.equal(await framed.readBatch(), null);
+  assert.equal(reader.calls, 2, "one read for the frames, one for the end");
+});
+
+test("FrameReader.readBatch() hands out the frames before a bad header, then throws", async () => {
+  const wire = concat([
+    encodeFrame(b(1)),
+    encodeFrame(b(2)),
+    b(0xff, 0xff, 0xff, 0xff),
+  ]);
+  const framed = new FrameReader(new ChunkedReader(wire));
+  assert.deepEqual(await framed.readBatch(), [b(1), b(2)]);
+  await assert.rejects(framed.readBatch(), FrameTooLargeError);
+  await assert.rejects(
+    framed.read(),
+    FrameTooLargeError,
+    "the error is sticky",
+  );
+});
+
+test("FrameReader.readBatch() with borrowFrames keeps a whole batch valid until the next read", async () => {
+  const frames = Array.from(
+    { length: 20 },
+    (_, i) => pseudoRandomBytes(30, i + 1),
+  );
+  const framed = new FrameReader(
+    new ChunkedReader(concat(frames.map((f) => encodeFrame(f))), [340]),
+    { borrowFrames: true, readBufferSize: 1024 },
+  );
+  const got: Uint8Array[] = [];
+  for (let batch; (batch = await framed.readBatch()) !== null;) {
+    // Check the whole batch before reading on, then keep copies.
+    for (const frame of batch) got.push(frame.slice());
+  }
+  assert.deepEqual(got, frames);
+});
+
+test("FrameReader.readBatch() waits losslessly when aborted, like read()", async () => {
+  const manual = new ManualReader();
+  const framed = new FrameReader(manual);
+  const controller = new AbortController();
+  const pending = framed.readBatch({ signal: controller.signal });
+  await tick();
+  controller.abort(new Error("deadline"));
+  await assert.rejects(pending, { message: "deadline" });
+  manual.deliver(concat([encodeFrame(b(4)), encodeFrame(b(5))]));
+  assert.deepEqual(await framed.readBatch(), [b(4), b(5)]);
+  await assert.rejects(
+    Promise.all([framed.readBatch(), framed.readBatch()]),
+    TypeError,
+  );
+  manual.end();
+});
