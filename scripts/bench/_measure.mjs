@@ -542,6 +542,25 @@ export function tcpframeCases(tcpframe) {
       for await (const _ of reader) frames++;
       return frames;
     },
+    async "FrameReader.readBatch()"(conn) {
+      let frames = 0;
+      const reader = new FrameReader(conn, { maxFrameSize });
+      for (let batch; (batch = await reader.readBatch()) !== null;) {
+        frames += batch.length;
+      }
+      return frames;
+    },
+    async "FrameReader.readBatch() (borrowed)"(conn) {
+      let frames = 0;
+      const reader = new FrameReader(conn, {
+        maxFrameSize,
+        borrowFrames: true,
+      });
+      for (let batch; (batch = await reader.readBatch()) !== null;) {
+        frames += batch.length;
+      }
+      return frames;
+    },
   };
 
   /**

@@ -45,6 +45,8 @@ const IMPLS = [
   "raw",
   "FrameReader",
   "FrameReader (borrowed)",
+  "FrameReader.readBatch()",
+  "FrameReader.readBatch() (borrowed)",
   "readFrame",
   "streams",
   "naive",
@@ -61,6 +63,10 @@ function label(runtime: string, impl: string, kind: string): string {
       return "tcpframe `FrameReader`";
     case "FrameReader (borrowed)":
       return "tcpframe `FrameReader` (`borrowFrames`)";
+    case "FrameReader.readBatch()":
+      return "tcpframe `FrameReader.readBatch()`";
+    case "FrameReader.readBatch() (borrowed)":
+      return "tcpframe `FrameReader.readBatch()` (`borrowFrames`)";
     case "readFrame":
       return "tcpframe `readFrame`";
     case "streams":
@@ -445,6 +451,8 @@ const COLORS: Record<string, string> = {
   "raw": "#7f7f7f",
   "FrameReader": "#1f77b4",
   "FrameReader (borrowed)": "#6baed6",
+  "FrameReader.readBatch()": "#08519c",
+  "FrameReader.readBatch() (borrowed)": "#9ecae1",
   "readFrame": "#2ca02c",
   "streams": "#98df8a",
   "naive": "#d62728",

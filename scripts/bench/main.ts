@@ -384,7 +384,14 @@ function targets(
   }
   const frameStream = rate("node", "frame-stream", 64);
   for (const runtime of ["deno", "node"]) {
-    for (const impl of ["FrameReader", "FrameReader (borrowed)"]) {
+    for (
+      const impl of [
+        "FrameReader",
+        "FrameReader (borrowed)",
+        "FrameReader.readBatch()",
+        "FrameReader.readBatch() (borrowed)",
+      ]
+    ) {
       // Same bytes on the wire, so the byte rates compare frame rates.
       const value = ratio(rate(runtime, impl, 64), frameStream);
       out.push({
