@@ -230,15 +230,11 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    */
   read(options?: FrameReadOptions): Promise<Uint8Array | null> {
     const signal = options?.signal;
-    if (this.#busy) return Promise.reject(concurrentRead());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#pending === null && this.#frame === null) {
-      try {
-        const frame = this.#takeBuffered();
-        if (frame !== undefined) return Promise.resolve(frame);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    try {
+      const frame = this.#ready(signal);
+      if (frame !== undefined) return Promise.resolve(frame);
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#readSlow(signal);
   }
@@ -252,16 +248,13 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
-        if (this.#busy) return Promise.reject(concurrentRead());
-        if (this.#pending === null && this.#frame === null) {
-          try {
-            const frame = this.#takeBuffered();
-            if (frame !== undefined) {
-              return Promise.resolve({ done: false, value: frame });
-            }
-          } catch (error) {
-            return Promise.reject(error);
+        try {
+          const frame = this.#ready(undefined);
+          if (frame !== undefined) {
+            return Promise.resolve({ done: false, value: frame });
           }
+        } catch (error) {
+          return Promise.reject(error);
         }
         return this.#readSlow(undefined).then((frame) =>
           frame === null
@@ -322,19 +315,27 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    */
   readBatch(options?: FrameReadOptions): Promise<Uint8Array[] | null> {
     const signal = options?.signal;
-    if (this.#busy) return Promise.reject(concurrentRead());
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    if (this.#pending === null && this.#frame === null) {
-      try {
-        const frame = this.#takeBuffered();
-        if (frame !== undefined) return Promise.resolve(this.#drain([frame]));
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    try {
+      const frame = this.#ready(signal);
+      if (frame !== undefined) return Promise.resolve(this.#drain([frame]));
+    } catch (error) {
+      return Promise.reject(error);
     }
     return this.#readSlow(signal).then((frame) =>
       frame === null ? null : this.#drain([frame])
     );
+  }
+
+  /**
+   * The checks every read starts with, and its fast path: the next frame if
+   * it is already complete in the buffer, `undefined` if the read must wait.
+   * Throws for a concurrent read, an aborted signal or a bad header.
+   */
+  #ready(signal: AbortSignal | undefined): Uint8Array | undefined {
+    if (this.#busy) throw concurrentRead();
+    if (signal?.aborted) throw signal.reason;
+    if (this.#pending !== null || this.#frame !== null) return undefined;
+    return this.#takeBuffered();
   }
 
   /** Appends every frame already complete in the buffer to `batch`. */
