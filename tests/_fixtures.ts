@@ -1,5 +1,6 @@
 // Scripted readers and writers shared by the runtime-neutral tests.
-import type { Reader, Writer } from "tcpframe";
+import assert from "node:assert/strict";
+import { type Reader, TcpFrameError, type Writer } from "tcpframe";
 
 /** Concatenates byte arrays. */
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
@@ -186,4 +187,31 @@ export function streamOf<T>(chunks: Iterable<T>): ReadableStream<T> {
       else controller.enqueue(next.value);
     },
   });
+}
+
+/**
+ * Calls `write` until it throws (at most 200 times, 1 ms apart, so the
+ * peer's RST can arrive); returns the error, or `undefined` if none came.
+ */
+export async function writeUntilFailure(
+  write: () => Promise<unknown>,
+): Promise<unknown> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      await write();
+    } catch (error) {
+      return error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  return undefined;
+}
+
+/** Asserts that writing to a dead connection failed the typed way. */
+export function assertResetOrBrokenPipe(error: unknown): void {
+  assert.ok(error instanceof TcpFrameError, `got ${String(error)}`);
+  assert.ok(
+    error.code === "CONNECTION_RESET" || error.code === "BROKEN_PIPE",
+    error.code,
+  );
 }

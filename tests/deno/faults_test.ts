@@ -11,13 +11,13 @@ import {
   encodeFrame,
   FrameReader,
   readFrame,
-  TcpFrameError,
   UnexpectedEofError,
   writeAll,
   writeFrame,
   writeFrames,
 } from "tcpframe";
 import { tcpPair } from "./_tcp.ts";
+import { assertResetOrBrokenPipe, writeUntilFailure } from "../_fixtures.ts";
 
 /** Gives timers and late promise callbacks a chance to run. */
 function pause(ms = 1): Promise<void> {
@@ -43,29 +43,6 @@ async function unhandledDuring(body: () => Promise<void>): Promise<unknown[]> {
     globalThis.removeEventListener("unhandledrejection", record);
   }
   return stray;
-}
-
-/** Calls `write` until it throws (at most 200 times); returns the error. */
-async function writeUntilFailure(
-  write: () => Promise<unknown>,
-): Promise<unknown> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      await write();
-    } catch (error) {
-      return error;
-    }
-    await pause(); // let the peer's RST arrive
-  }
-  return undefined;
-}
-
-function assertResetOrBrokenPipe(error: unknown): void {
-  assert.ok(error instanceof TcpFrameError, `got ${String(error)}`);
-  assert.ok(
-    error.code === "CONNECTION_RESET" || error.code === "BROKEN_PIPE",
-    error.code,
-  );
 }
 
 /** A Deno.Conn whose peer is a node:net socket, which can send a bare RST. */

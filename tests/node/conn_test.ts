@@ -15,7 +15,11 @@ import {
   writeAll,
 } from "tcpframe";
 import { fromSocket } from "tcpframe/node";
-import { pseudoRandomBytes } from "../_fixtures.ts";
+import {
+  assertResetOrBrokenPipe,
+  pseudoRandomBytes,
+  writeUntilFailure,
+} from "../_fixtures.ts";
 import { delay, readAll, tcpPair, withoutStrayErrors } from "./_net.ts";
 
 const MiB = 1024 * 1024;
@@ -248,19 +252,8 @@ test("NodeConn.write() to a reset connection rejects with CONNECTION_RESET or BR
   const [client, server] = await tcpPair();
   const stray = await withoutStrayErrors(async () => {
     server.socket.resetAndDestroy();
-    let failure: unknown;
-    for (let i = 0; i < 100 && failure === undefined; i++) {
-      try {
-        await writeAll(client, new Uint8Array(1024));
-        await delay(5);
-      } catch (error) {
-        failure = error;
-      }
-    }
-    assert.ok(failure instanceof TcpFrameError, `got ${failure}`);
-    assert.ok(
-      failure.code === "CONNECTION_RESET" || failure.code === "BROKEN_PIPE",
-      failure.code,
+    assertResetOrBrokenPipe(
+      await writeUntilFailure(() => writeAll(client, new Uint8Array(1024))),
     );
     // Every later call reports the same failure.
     await assert.rejects(client.write(new Uint8Array(1)), TcpFrameError);
@@ -275,19 +268,8 @@ test("NodeConn.write() after the peer closed fails with CONNECTION_RESET or BROK
   const stray = await withoutStrayErrors(async () => {
     server.close();
     assert.equal(await client.read(new Uint8Array(1)), null);
-    let failure: unknown;
-    for (let i = 0; i < 100 && failure === undefined; i++) {
-      try {
-        await writeAll(client, new Uint8Array(1024));
-        await delay(5);
-      } catch (error) {
-        failure = error;
-      }
-    }
-    assert.ok(failure instanceof TcpFrameError, `got ${failure}`);
-    assert.ok(
-      failure.code === "CONNECTION_RESET" || failure.code === "BROKEN_PIPE",
-      failure.code,
+    assertResetOrBrokenPipe(
+      await writeUntilFailure(() => writeAll(client, new Uint8Array(1024))),
     );
   });
   assert.deepEqual(stray, []);

@@ -8,37 +8,14 @@ import {
   encodeFrame,
   FrameReader,
   readFrame,
-  TcpFrameError,
   UnexpectedEofError,
   writeAll,
   writeFrame,
   writeFrames,
 } from "tcpframe";
 import type { NodeConn } from "tcpframe/node";
-import { delay, tcpPair, withoutStrayErrors } from "./_net.ts";
-
-/** Calls `write` until it throws (at most 200 times); returns the error. */
-async function writeUntilFailure(
-  write: () => Promise<unknown>,
-): Promise<unknown> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      await write();
-    } catch (error) {
-      return error;
-    }
-    await delay(1); // let the peer's RST arrive
-  }
-  return undefined;
-}
-
-function assertResetOrBrokenPipe(error: unknown): void {
-  assert.ok(error instanceof TcpFrameError, `got ${String(error)}`);
-  assert.ok(
-    error.code === "CONNECTION_RESET" || error.code === "BROKEN_PIPE",
-    error.code,
-  );
-}
+import { tcpPair, withoutStrayErrors } from "./_net.ts";
+import { assertResetOrBrokenPipe, writeUntilFailure } from "../_fixtures.ts";
 
 /** The first 3 payload bytes of a frame that announces 100. */
 const cutShort = encodeFrame(
