@@ -4,9 +4,14 @@
  * @module
  */
 
-import { layoutOf } from "./_layout.ts";
+import {
+  COALESCE_BYTES,
+  encodeHeader,
+  encoderOf,
+  encodeWhole,
+  frameSize,
+} from "./_encode.ts";
 import type { FrameOptions } from "./frame_options.ts";
-import { COALESCE_LIMIT } from "./write_frame.ts";
 
 /**
  * Turns each payload written to it into a frame: one chunk holding header and
@@ -53,27 +58,14 @@ export class FrameEncoderStream
    * @throws {RangeError} An option is out of range.
    */
   constructor(options?: FrameOptions) {
-    const layout = layoutOf(options);
-    layout.assertEncodable();
+    const layout = encoderOf(options);
     super({
       transform(payload, controller) {
-        if (!(payload instanceof Uint8Array)) {
-          throw new TypeError(
-            `Cannot encode frame: expected a Uint8Array payload, got ${typeof payload}`,
-          );
-        }
-        layout.checkPayload(payload.byteLength);
-        const headerLength = layout.headerLengthFor(payload.byteLength);
-        if (headerLength + payload.byteLength <= COALESCE_LIMIT) {
-          const frame = new Uint8Array(headerLength + payload.byteLength);
-          layout.writeHeader(frame, 0, payload.byteLength);
-          frame.set(payload, headerLength);
-          controller.enqueue(frame);
+        if (frameSize(layout, payload) <= COALESCE_BYTES) {
+          controller.enqueue(encodeWhole(layout, payload));
           return;
         }
-        const header = new Uint8Array(headerLength);
-        layout.writeHeader(header, 0, payload.byteLength);
-        controller.enqueue(header);
+        controller.enqueue(encodeHeader(layout, payload));
         controller.enqueue(payload);
       },
     });

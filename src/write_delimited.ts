@@ -6,7 +6,8 @@
 
 import { DelimiterScanner, normalizeDelimiter } from "./_delimiter.ts";
 import type { SignalOptions, Writer } from "./types.ts";
-import { writeAll } from "./write_all.ts";
+import { writeFully } from "./_write_fully.ts";
+import { withWriteLock } from "./_write_lock.ts";
 
 /**
  * Options for {@linkcode writeDelimited}.
@@ -56,8 +57,9 @@ export interface WriteDelimitedOptions extends SignalOptions {
  * @throws {WriteZeroError} The writer accepted 0 bytes.
  * @throws {ConnectionResetError | BrokenPipeError | ConnectionClosedError}
  * The connection failed; the runtime's error is the `cause`.
- * @throws {unknown} `signal.reason` when the signal aborts. How much of the
- * frame went out is then unknown: close the connection.
+ * @throws {unknown} `signal.reason` when the signal aborts: either nothing
+ * was written, or the whole frame is being written (see
+ * {@linkcode writeAll}: concurrent calls on one writer never interleave).
  *
  * @example Write lines; each frame is one write
  * ```ts
@@ -117,6 +119,5 @@ export async function writeDelimited(
         : `Cannot write delimited frame: the end of the ${bytes.byteLength}-byte payload and the delimiter form a delimiter at byte ${at}`,
     );
   }
-  const { signal } = options;
-  await writeAll(writer, frame, signal === undefined ? {} : { signal });
+  return withWriteLock(writer, options.signal, () => writeFully(writer, frame));
 }

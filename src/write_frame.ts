@@ -4,10 +4,19 @@
  * @module
  */
 
-import { layoutOf } from "./_layout.ts";
+import {
+  batchBytesOf,
+  COALESCE_BYTES,
+  encodeHeader,
+  encodeInto,
+  encoderOf,
+  encodeWhole,
+  frameSize,
+} from "./_encode.ts";
+import { writeFully } from "./_write_fully.ts";
+import { withWriteLock } from "./_write_lock.ts";
 import type { FrameOptions } from "./frame_options.ts";
 import type { SignalOptions, Writer } from "./types.ts";
-import { writeAll } from "./write_all.ts";
 
 /**
  * Frames up to this many bytes (header + payload) are copied into one buffer
@@ -40,10 +49,7 @@ import { writeAll } from "./write_all.ts";
  * assert.deepEqual(sizes, [COALESCE_LIMIT, 4, COALESCE_LIMIT]);
  * ```
  */
-export const COALESCE_LIMIT: number = 64 * 1024 + 8;
-
-/** The default of `maxBatchBytes`. */
-const DEFAULT_BATCH = 64 * 1024;
+export const COALESCE_LIMIT: number = COALESCE_BYTES;
 
 /**
  * Options for {@linkcode writeFrame} and {@linkcode encodeFrame}.
@@ -99,14 +105,9 @@ export function encodeFrame(
   payload: Uint8Array,
   options?: FrameOptions,
 ): Uint8Array {
-  const layout = layoutOf(options);
-  layout.assertEncodable();
-  layout.checkPayload(payload.byteLength);
-  const headerLength = layout.headerLengthFor(payload.byteLength);
-  const frame = new Uint8Array(headerLength + payload.byteLength);
-  layout.writeHeader(frame, 0, payload.byteLength);
-  frame.set(payload, headerLength);
-  return frame;
+  const layout = encoderOf(options);
+  frameSize(layout, payload);
+  return encodeWhole(layout, payload);
 }
 
 /**
@@ -115,6 +116,10 @@ export function encodeFrame(
  * A frame of up to {@linkcode COALESCE_LIMIT} bytes goes out as one buffer
  * (one `write` unless the writer comes back short), so Nagle's algorithm
  * cannot stall it; a larger payload is written without being copied.
+ *
+ * Concurrent calls on the same writer never interleave (see
+ * {@linkcode writeAll}). To send many frames from many tasks, a
+ * {@linkcode FrameWriter} batches them into few writes.
  *
  * @param writer Where to write (a `Deno.Conn`, a Node adapter `Conn`, ...).
  * @param payload The payload; not modified, and must not be modified until
@@ -126,8 +131,10 @@ export function encodeFrame(
  * @throws {TypeError} The layout is decode-only or invalid.
  * @throws {WriteZeroError | ConnectionResetError | BrokenPipeError} As
  * {@linkcode writeAll}.
- * @throws {unknown} `signal.reason` if the signal aborts; how much of the
- * frame went out is then unknown, so close the connection.
+ * @throws {unknown} `signal.reason` if the signal aborts: before the call's
+ * turn on this writer came, nothing was written; after, the call rejects at
+ * once but the frame is still written whole in the background, before any
+ * later call's bytes (see {@linkcode writeAll}).
  *
  * @example Write a frame to an in-memory writer
  * ```ts
@@ -151,22 +158,21 @@ export async function writeFrame(
   payload: Uint8Array,
   options: WriteFrameOptions = {},
 ): Promise<void> {
-  const layout = layoutOf(options);
-  layout.assertEncodable();
-  layout.checkPayload(payload.byteLength);
-  const { signal } = options;
-  const headerLength = layout.headerLengthFor(payload.byteLength);
-  if (headerLength + payload.byteLength <= COALESCE_LIMIT) {
-    const frame = new Uint8Array(headerLength + payload.byteLength);
-    layout.writeHeader(frame, 0, payload.byteLength);
-    frame.set(payload, headerLength);
-    await writeAll(writer, frame, { signal });
-    return;
+  const layout = encoderOf(options);
+  const size = frameSize(layout, payload);
+  if (size <= COALESCE_LIMIT) {
+    const frame = encodeWhole(layout, payload);
+    return withWriteLock(
+      writer,
+      options.signal,
+      () => writeFully(writer, frame),
+    );
   }
-  const header = new Uint8Array(headerLength);
-  layout.writeHeader(header, 0, payload.byteLength);
-  await writeAll(writer, header, { signal });
-  await writeAll(writer, payload, { signal });
+  const header = encodeHeader(layout, payload);
+  return withWriteLock(writer, options.signal, async () => {
+    await writeFully(writer, header);
+    await writeFully(writer, payload);
+  });
 }
 
 /**
@@ -213,7 +219,10 @@ export interface WriteFramesOptions extends WriteFrameOptions {
  * @throws {TypeError} The layout is decode-only or invalid.
  * @throws {WriteZeroError | ConnectionResetError | BrokenPipeError} As
  * {@linkcode writeAll}.
- * @throws {unknown} `signal.reason` if the signal aborts.
+ * @throws {unknown} `signal.reason` if the signal aborts. What was written
+ * is then a run of whole frames from the start of `payloads`: the frames of
+ * a write already handed to the writer are finished in the background (as
+ * in {@linkcode writeAll}), and none after them is sent.
  *
  * @example Three frames, one write
  * ```ts
@@ -237,42 +246,41 @@ export async function writeFrames(
   payloads: Iterable<Uint8Array>,
   options: WriteFramesOptions = {},
 ): Promise<void> {
-  const layout = layoutOf(options);
-  layout.assertEncodable();
-  const maxBatch = options.maxBatchBytes ?? DEFAULT_BATCH;
-  if (!Number.isSafeInteger(maxBatch) || maxBatch < 1) {
-    throw new RangeError(
-      `Cannot use maxBatchBytes ${maxBatch}: expected a positive integer`,
-    );
-  }
+  const layout = encoderOf(options);
+  const maxBatch = batchBytesOf(options.maxBatchBytes);
   const list = Array.from(payloads);
   let total = 0;
-  for (const payload of list) {
-    layout.checkPayload(payload.byteLength);
-    total += layout.headerLengthFor(payload.byteLength) + payload.byteLength;
-  }
+  for (const payload of list) total += frameSize(layout, payload);
   const { signal } = options;
-  signal?.throwIfAborted();
-  const batch = new Uint8Array(Math.min(total, maxBatch));
-  let used = 0;
-  for (const payload of list) {
-    const headerLength = layout.headerLengthFor(payload.byteLength);
-    const size = headerLength + payload.byteLength;
-    if (size > batch.byteLength || size > COALESCE_LIMIT) {
-      if (used > 0) {
-        await writeAll(writer, batch.subarray(0, used), { signal });
-        used = 0;
+  return withWriteLock(writer, signal, async () => {
+    const batch = new Uint8Array(Math.min(total, maxBatch));
+    let used = 0;
+    for (const payload of list) {
+      // An abort stops the call at a frame boundary: what was written is a
+      // run of whole frames.
+      if (signal?.aborted) return;
+      const size = layout.headerLengthFor(payload.byteLength) +
+        payload.byteLength;
+      if (size > batch.byteLength || size > COALESCE_LIMIT) {
+        if (used > 0) {
+          await writeFully(writer, batch.subarray(0, used));
+          used = 0;
+        }
+        if (size <= COALESCE_LIMIT) {
+          await writeFully(writer, encodeWhole(layout, payload));
+        } else {
+          await writeFully(writer, encodeHeader(layout, payload));
+          await writeFully(writer, payload);
+        }
+        continue;
       }
-      await writeFrame(writer, payload, options);
-      continue;
+      if (used + size > batch.byteLength) {
+        await writeFully(writer, batch.subarray(0, used));
+        used = 0;
+        if (signal?.aborted) return;
+      }
+      used += encodeInto(layout, batch, used, payload);
     }
-    if (used + size > batch.byteLength) {
-      await writeAll(writer, batch.subarray(0, used), { signal });
-      used = 0;
-    }
-    layout.writeHeader(batch, used, payload.byteLength);
-    batch.set(payload, used + headerLength);
-    used += size;
-  }
-  if (used > 0) await writeAll(writer, batch.subarray(0, used), { signal });
+    if (used > 0) await writeFully(writer, batch.subarray(0, used));
+  });
 }
