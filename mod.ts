@@ -71,3 +71,4 @@ export * from "./src/read_frame.ts";
 export * from "./src/frame_reader.ts";
 export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
+export * from "./src/frame_writer.ts";

@@ -98,5 +98,5 @@ export async function writeAll(
   data: Uint8Array,
   options: WriteAllOptions = {},
 ): Promise<void> {
-  return withWriteLock(writer, options.signal, () => writeFully(writer, data));
+  await withWriteLock(writer, options.signal, () => writeFully(writer, data));
 }

@@ -119,5 +119,5 @@ export async function writeDelimited(
         : `Cannot write delimited frame: the end of the ${bytes.byteLength}-byte payload and the delimiter form a delimiter at byte ${at}`,
     );
   }
-  return withWriteLock(writer, options.signal, () => writeFully(writer, frame));
+  await withWriteLock(writer, options.signal, () => writeFully(writer, frame));
 }

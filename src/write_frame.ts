@@ -162,14 +162,15 @@ export async function writeFrame(
   const size = frameSize(layout, payload);
   if (size <= COALESCE_LIMIT) {
     const frame = encodeWhole(layout, payload);
-    return withWriteLock(
+    await withWriteLock(
       writer,
       options.signal,
       () => writeFully(writer, frame),
     );
+    return;
   }
   const header = encodeHeader(layout, payload);
-  return withWriteLock(writer, options.signal, async () => {
+  await withWriteLock(writer, options.signal, async () => {
     await writeFully(writer, header);
     await writeFully(writer, payload);
   });
@@ -252,7 +253,7 @@ export async function writeFrames(
   let total = 0;
   for (const payload of list) total += frameSize(layout, payload);
   const { signal } = options;
-  return withWriteLock(writer, signal, async () => {
+  await withWriteLock(writer, signal, async () => {
     const batch = new Uint8Array(Math.min(total, maxBatch));
     let used = 0;
     for (const payload of list) {

@@ -215,3 +215,84 @@ export function assertResetOrBrokenPipe(error: unknown): void {
     error.code,
   );
 }
+
+/**
+ * A writer whose writes complete by hand: each `write(p)` waits until
+ * `release()` (taking up to `max` bytes, all by default) or `fail(error)`.
+ * Records the bytes accepted and the size of every call.
+ */
+export class ManualWriter implements Writer {
+  readonly #chunks: Uint8Array[] = [];
+  readonly #waiting: {
+    p: Uint8Array;
+    resolve(n: number): void;
+    reject(e: unknown): void;
+  }[] = [];
+  /** The length of each buffer passed to `write`. */
+  readonly offered: number[] = [];
+  /** The buffers passed to `write`, as given. */
+  readonly buffers: Uint8Array[] = [];
+
+  /** Writes waiting for `release()`. */
+  get pending(): number {
+    return this.#waiting.length;
+  }
+
+  /** Every byte accepted so far, in order. */
+  bytes(): Uint8Array {
+    return concat(this.#chunks);
+  }
+
+  write(p: Uint8Array): Promise<number> {
+    this.offered.push(p.byteLength);
+    this.buffers.push(p);
+    return new Promise((resolve, reject) => {
+      this.#waiting.push({ p, resolve, reject });
+    });
+  }
+
+  /** Completes the oldest waiting write with up to `max` bytes. */
+  release(max = Infinity): void {
+    const write = this.#waiting.shift();
+    if (write === undefined) throw new Error("no write is waiting");
+    const n = Math.min(max, write.p.byteLength);
+    this.#chunks.push(write.p.slice(0, n));
+    write.resolve(n);
+  }
+
+  /** Releases every write, including those that arrive meanwhile. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 1_000_000; i++) {
+      if (this.#waiting.length === 0) {
+        await tick();
+        if (this.#waiting.length === 0) return;
+      }
+      this.release();
+    }
+    throw new Error("ManualWriter.drain(): writes never stopped coming");
+  }
+
+  /** Fails the oldest waiting write. */
+  fail(error: unknown): void {
+    const write = this.#waiting.shift();
+    if (write === undefined) throw new Error("no write is waiting");
+    write.reject(error);
+  }
+}
+
+/** Decodes every default-layout frame in `bytes`; throws on a partial tail. */
+export function decodeFrames(bytes: Uint8Array): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  while (at < bytes.byteLength) {
+    if (at + 4 > bytes.byteLength) throw new Error(`partial header at ${at}`);
+    const length = view.getUint32(at);
+    if (at + 4 + length > bytes.byteLength) {
+      throw new Error(`partial payload at ${at}: ${length} bytes announced`);
+    }
+    frames.push(bytes.slice(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return frames;
+}
