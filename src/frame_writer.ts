@@ -287,6 +287,27 @@ export class FrameWriter {
     return this.#ready.promise;
   }
 
+  /**
+   * How many frames were handed whole to the underlying writer so far
+   * (each one's `write` resolved): what a peer can have received.
+   *
+   * @example Count what went out
+   * ```ts
+   * import { FrameWriter } from "@tcpframe/tcpframe";
+   * import assert from "node:assert/strict";
+   *
+   * const sink = { write: (p: Uint8Array) => Promise.resolve(p.length) };
+   * const writer = new FrameWriter(sink);
+   * await writer.write(new Uint8Array(1));
+   * await writer.write(new Uint8Array(2));
+   * await writer.flush();
+   * assert.equal(writer.framesWritten, 2);
+   * ```
+   */
+  get framesWritten(): number {
+    return this.#written;
+  }
+
   /** Bytes charged to the queue: frames accepted and not yet written. */
   get bufferedAmount(): number {
     return this.#queued;

@@ -7,6 +7,7 @@ import {
   type ServerReport,
 } from "./echo_server.ts";
 import type { FaultResult } from "./fault_log.ts";
+import { runFloods } from "./floods.ts";
 import { runGarbage } from "./garbage.ts";
 import { runLoad } from "./load.ts";
 import { runResets } from "./resets.ts";
@@ -25,6 +26,10 @@ export interface SoakPlan {
   stalls: number;
   resets: number;
   garbage: number;
+  /** Clients flooding empty frames, then 1-byte frames, never reading. */
+  floods: number;
+  /** How long each flood lasts, in milliseconds. */
+  floodMs: number;
   /** The load after the faults. */
   freshClients: number;
   freshFramesPerClient: number;
@@ -46,6 +51,8 @@ export const FULL_PLAN: SoakPlan = {
   stalls: 200,
   resets: 200,
   garbage: 200,
+  floods: 20,
+  floodMs: 3000,
   freshClients: 200,
   freshFramesPerClient: 50,
   idleTimeoutMs: 500,
@@ -63,6 +70,8 @@ export const SHORT_PLAN: SoakPlan = {
   stalls: 20,
   resets: 20,
   garbage: 20,
+  floods: 4,
+  floodMs: 1000,
   freshClients: 20,
   freshFramesPerClient: 20,
 };
@@ -79,6 +88,15 @@ export interface SoakReport {
 }
 
 const BATCH = 50;
+/**
+ * What one flooding connection may make the echo server hold: its read
+ * buffer (64 KiB), its echo queue (256 KiB high-water mark plus one
+ * frame) and two batch buffers (64 KiB each), rounded up for the
+ * runtime's own per-connection cost.
+ */
+const FLOOD_BOUND_PER_CONN = 1024 * 1024;
+/** Garbage the runtime has not collected yet, and allocator slack. */
+const FLOOD_SLACK = 64 * 1024 * 1024;
 const CONNECT_BATCH = 250;
 const ACCEPT_LINE = /^\[accept\] peer=(\S+)$/;
 const BATCH_TIMEOUT_MS = 30_000;
@@ -98,6 +116,7 @@ export async function runSoak(
   let stallsClosed = 0;
   let faulty = 0;
   let faultyLogged = 0;
+  let floodPeakGrowth = 0;
 
   const main = await EchoServerProcess.start(command, [
     "--max-conns",
@@ -198,6 +217,24 @@ export async function runSoak(
           timeoutMs: BATCH_TIMEOUT_MS,
         }),
       );
+      for (const payload of [0, 1] as const) {
+        const flood = await runFloods(main, {
+          clients: plan.floods,
+          durationMs: plan.floodMs,
+          payload,
+          growthLimit: plan.floods * FLOOD_BOUND_PER_CONN + FLOOD_SLACK,
+        });
+        floodPeakGrowth = Math.max(
+          floodPeakGrowth,
+          flood.rssPeak - flood.rssBefore,
+        );
+        fail(`floods of ${payload}-byte frames${r}`, flood.failures);
+        details.push(
+          `floods of ${payload}-byte frames${r}: ${plan.floods} clients sent ${flood.framesSent} frames in ${plan.floodMs} ms without reading; server RSS ${
+            mib(flood.rssBefore)
+          } -> peak ${mib(flood.rssPeak)}`,
+        );
+      }
       await load(
         `fresh load${r}`,
         plan.freshClients,
@@ -257,9 +294,9 @@ export async function runSoak(
   const summary =
     `soak ${command.name}: ${framesExact}/${framesPlanned} frames echoed exactly, ${stallsClosed}/${
       plan.stalls * plan.rounds
-    } stalls closed, ${faultyLogged}/${faulty} faulty clients logged, peak RSS ${
-      mib(peakRss)
-    } (end ${
+    } stalls closed, ${faultyLogged}/${faulty} faulty clients logged, floods of empty and 1-byte frames grew RSS by at most ${
+      mib(floodPeakGrowth)
+    }, peak RSS ${mib(peakRss)} (end ${
       mib(mainReport.endRss)
     }), ${uncaught} uncaught, client exit ${death.code} on server kill — ${
       failures.length === 0 ? "PASS" : "FAIL"

@@ -4,19 +4,19 @@
 import { TimeoutError } from "../errors.ts";
 import { FrameReader } from "../frame_reader.ts";
 import type { Conn } from "../types.ts";
-import { writeFrames } from "../write_frame.ts";
+import { FrameWriter } from "../frame_writer.ts";
 import { formatAddress } from "./_address.ts";
 import { describeError } from "./_describe_error.ts";
-import { FrameQueue } from "./_frame_queue.ts";
 import { IdleWatchdog } from "./_idle_watchdog.ts";
 import { CountingConn } from "./counting_conn.ts";
 import type { EchoLog } from "./log.ts";
 
 /**
- * Echoes queued beyond this many bytes make the reader wait for the writer:
- * a peer that sends but does not read cannot grow the server's memory.
+ * Echoes queued beyond this many bytes (each frame's wire bytes plus
+ * FRAME_COST) make the reader wait for the writer: a peer that sends but
+ * does not read cannot grow the server's memory past it.
  */
-const QUEUE_LIMIT = 256 * 1024;
+export const ECHO_HIGH_WATER_MARK = 256 * 1024;
 
 export interface SessionOptions {
   maxFrame: number;
@@ -28,8 +28,8 @@ type State = "open" | "closing" | "closed";
 
 /**
  * Serves one connection:
- * - a reader loop takes frames off the connection and queues them;
- * - a writer loop sends everything queued in one `writeFrames()` call;
+ * - frames read are queued on a {@linkcode FrameWriter}, which sends
+ *   everything queued while a write is in flight in the next write;
  * - at the peer's FIN (end of stream at a frame boundary) the writer sends
  *   the echoes still queued, then half-closes (our FIN) and the connection
  *   is closed: the 4-way close;
@@ -96,41 +96,32 @@ export class EchoSession {
     }
   }
 
-  /** Runs the reader and the writer; the first failure stops both. */
+  /**
+   * Echoes every frame until the peer's FIN: frames read while an echo is
+   * being written go out together in the next write, and a full queue
+   * makes the reader wait, so a peer that sends but never reads holds at
+   * most the writer's high-water mark.
+   */
   async #pump(): Promise<void> {
     const signal = this.#controller.signal;
-    const queue = new FrameQueue(QUEUE_LIMIT);
-    const stopOnError = (work: Promise<void>) =>
-      work.catch((error) => {
-        this.#controller.abort(error);
-      });
-    await Promise.all([
-      stopOnError(this.#readLoop(queue, signal)),
-      stopOnError(this.#writeLoop(queue, signal)),
-    ]);
-    if (signal.aborted) throw signal.reason;
-  }
-
-  async #readLoop(queue: FrameQueue, signal: AbortSignal): Promise<void> {
-    const frames = new FrameReader(this.#conn, {
-      maxFrameSize: this.#options.maxFrame,
+    const maxFrameSize = this.#options.maxFrame;
+    const frames = new FrameReader(this.#conn, { maxFrameSize });
+    const echoes = new FrameWriter(this.#conn, {
+      maxFrameSize,
+      highWaterMark: ECHO_HIGH_WATER_MARK,
     });
-    for (;;) {
-      const frame = await frames.read({ signal });
-      if (frame === null) break; // the peer's FIN, at a frame boundary
-      await queue.push(frame, signal);
-    }
-    queue.end();
-  }
-
-  async #writeLoop(queue: FrameQueue, signal: AbortSignal): Promise<void> {
-    const options = { signal, maxFrameSize: this.#options.maxFrame };
-    for (;;) {
-      const batch = await queue.take(signal);
-      if (batch === null) return;
-      await writeFrames(this.#conn, batch, options);
-      this.#frames += batch.length;
-      for (const frame of batch) this.#bytes += frame.byteLength;
+    try {
+      for (;;) {
+        const frame = await frames.read({ signal });
+        if (frame === null) break; // the peer's FIN, at a frame boundary
+        await echoes.write(frame, { signal });
+        this.#frames++;
+        this.#bytes += frame.byteLength;
+      }
+      await echoes.flush({ signal });
+    } catch (error) {
+      void echoes.abort(error);
+      throw error;
     }
   }
 }

@@ -5,11 +5,11 @@
  * @module
  */
 
+import { abortable } from "../_abort.ts";
 import { FrameReader } from "../frame_reader.ts";
+import { FrameWriter } from "../frame_writer.ts";
 import type { Conn } from "../types.ts";
-import { writeFrames } from "../write_frame.ts";
 import { describeError } from "./_describe_error.ts";
-import { FrameQueue } from "./_frame_queue.ts";
 import { fnv1a, generatePayload, hex32 } from "./_payloads.ts";
 import { type EchoLog, SILENT_LOG } from "./log.ts";
 import { DEFAULT_MAX_FRAME } from "./options.ts";
@@ -87,18 +87,13 @@ export interface EchoExchangeResult {
   bytesEchoed: number;
 }
 
-/** Frames written per `writeFrames()` call when generating payloads. */
-const GENERATED_BATCH_BYTES = 1024 * 1024;
-/** Queued stdin lines beyond this make reading stdin wait. */
-const LINE_QUEUE_LIMIT = 256 * 1024;
-
 type State = "new" | "running" | "done";
 
 /**
  * One client exchange over a connection.
  *
  * Sending and receiving run at once: frames go out in as few writes as
- * possible (`writeFrames()`), then the client half-closes (`closeWrite()`,
+ * possible (a {@linkcode FrameWriter}), then the client half-closes (`closeWrite()`,
  * "I will send nothing more") and reads echoes until the server's FIN.
  * Every echo is checked against what was sent, in order. A server that
  * closes early (the source document's `echo.cpp` echoes only the first frame)
@@ -293,61 +288,72 @@ export class EchoExchange {
   }
 
   async #send(signal: AbortSignal): Promise<void> {
-    for await (const batch of this.#batches(signal)) {
-      await writeFrames(this.#conn, batch, {
-        signal,
-        maxFrameSize: this.#maxFrame,
-      });
-      this.#framesSent += batch.length;
-      for (const payload of batch) this.#bytesSent += payload.byteLength;
+    // Frames that arrive while a write is in flight go out together in the
+    // next one; the queue is bounded, so a slow server slows the sender.
+    const writer = new FrameWriter(this.#conn, {
+      maxFrameSize: this.#maxFrame,
+    });
+    const sizes: number[] = []; // payload bytes up to each frame, for counts
+    const queue = (payload: Uint8Array) => {
+      sizes.push((sizes.at(-1) ?? 0) + payload.byteLength);
+      return writer.write(payload, { signal });
+    };
+    const count = () => {
+      this.#framesSent = writer.framesWritten;
+      this.#bytesSent = sizes[this.#framesSent - 1] ?? 0;
+    };
+    const progress = setInterval(count, 250);
+    try {
+      await this.#queueAll(queue, signal);
+      await writer.flush({ signal });
+    } catch (error) {
+      void writer.abort(error);
+      throw error;
+    } finally {
+      clearInterval(progress);
+      count();
     }
     this.#sendDone = true;
     try {
-      await this.#conn.closeWrite();
+      await writer.close();
     } catch {
       // Every frame is out; if the connection broke meanwhile, the reader
       // finds out and says what happened.
     }
   }
 
-  /** The payloads in batches, each queued as expected before it is sent. */
-  async *#batches(signal: AbortSignal): AsyncGenerator<Uint8Array[]> {
+  /** Queues every payload, each recorded as expected before it is sent. */
+  async #queueAll(
+    queue: (payload: Uint8Array) => Promise<void>,
+    signal: AbortSignal,
+  ): Promise<void> {
     const payloads = this.#payloads;
     const expected = this.#expected;
+    const encoder = new TextEncoder();
     if (payloads.kind === "messages") {
-      const encoder = new TextEncoder();
+      // Queued in one tick: they go out in one write.
       const batch = payloads.messages.map((m) => encoder.encode(m));
       expected.push(...batch);
-      if (batch.length > 0) yield batch;
+      await Promise.all(batch.map(queue));
       return;
     }
     if (payloads.kind === "generated") {
-      const { size, count } = payloads;
-      for (let i = 0; i < count;) {
-        const batch: Uint8Array[] = [];
-        let bytes = 0;
-        do {
-          const payload = generatePayload(i++, size);
-          expected.push(fnv1a(payload));
-          batch.push(payload);
-          bytes += 4 + size;
-        } while (i < count && bytes < GENERATED_BATCH_BYTES);
-        yield batch;
+      for (let i = 0; i < payloads.count; i++) {
+        const payload = generatePayload(i, payloads.size);
+        expected.push(fnv1a(payload));
+        await queue(payload);
       }
       return;
     }
-    // Lines arrive over time: a pump queues them, and each write sends all
-    // that arrived meanwhile.
-    const queue = new FrameQueue(LINE_QUEUE_LIMIT);
-    const pumping = _pumpLines(payloads.lines, queue, signal);
+    const lines = payloads.lines[Symbol.asyncIterator]();
     for (;;) {
-      const batch = await queue.take(signal);
-      if (batch === null) break;
-      expected.push(...batch);
-      yield batch;
+      // Waiting for stdin stops at the deadline too.
+      const line = await abortable(lines.next(), signal);
+      if (line.done === true) return;
+      const payload = encoder.encode(line.value);
+      expected.push(payload);
+      await queue(payload);
     }
-    const error = await pumping;
-    if (error !== undefined) throw error;
   }
 
   async #receive(signal: AbortSignal): Promise<void> {
@@ -426,24 +432,4 @@ function _verify(
 
 function _preview(text: string): string {
   return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "..." : text);
-}
-
-/** Queues each line as a frame; resolves to the error that stopped it. */
-async function _pumpLines(
-  lines: AsyncIterable<string>,
-  queue: FrameQueue,
-  signal: AbortSignal,
-): Promise<unknown> {
-  const encoder = new TextEncoder();
-  try {
-    for await (const line of lines) {
-      if (signal.aborted) return undefined;
-      await queue.push(encoder.encode(line), signal);
-    }
-    queue.end();
-    return undefined;
-  } catch (error) {
-    queue.end();
-    return _isReason(error, signal) ? undefined : error;
-  }
 }
