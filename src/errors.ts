@@ -35,6 +35,7 @@ export type ErrorCode =
   | "NO_PROGRESS"
   | "FRAME_TOO_LARGE"
   | "INVALID_FRAME"
+  | "INVALID_PROXY_HEADER"
   | "CONNECTION_RESET"
   | "CONNECTION_REFUSED"
   | "CONNECTION_CLOSED"
@@ -301,6 +302,47 @@ export class InvalidFrameError extends TcpFrameError {
   constructor(message: string) {
     super("INVALID_FRAME", message);
     this.name = "InvalidFrameError";
+  }
+}
+
+/**
+ * The peer's PROXY protocol header (HAProxy's, version 1 or 2) breaks the
+ * specification: a wrong signature or version, a bad address, a line without
+ * CRLF in its first 107 bytes, a v2 length over the limit (refused before
+ * anything of that size is read). A peer that must send the header and does
+ * not is refused: close the connection.
+ *
+ * @example What readProxyHeader() throws for bytes that are not a header
+ * ```ts
+ * import { ProxyHeaderError, readProxyHeader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n");
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(http);
+ *     return Promise.resolve(http.byteLength);
+ *   },
+ * };
+ * await assert.rejects(readProxyHeader(reader), (error) => {
+ *   assert.ok(error instanceof ProxyHeaderError);
+ *   assert.equal(error.code, "INVALID_PROXY_HEADER");
+ *   return true;
+ * });
+ * ```
+ */
+export class ProxyHeaderError extends TcpFrameError {
+  /**
+   * Creates an error.
+   *
+   * @param message What is wrong with the header, with the numbers.
+   */
+  constructor(message: string) {
+    super("INVALID_PROXY_HEADER", message);
+    this.name = "ProxyHeaderError";
   }
 }
 
