@@ -38,6 +38,7 @@ export type ErrorCode =
   | "INVALID_PROXY_HEADER"
   | "CONNECTION_RESET"
   | "CONNECTION_REFUSED"
+  | "HOST_NOT_FOUND"
   | "CONNECTION_CLOSED"
   | "BROKEN_PIPE"
   | "TIMEOUT"
@@ -433,6 +434,39 @@ export class ConnectionRefusedError extends TcpFrameError {
 }
 
 /**
+ * The host name did not resolve to an address: Node's `ENOTFOUND` (and the
+ * other `getaddrinfo()` failures, `EAI_AGAIN` included: a name server that
+ * does not answer), Deno's "failed to lookup address information" error.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { HostNotFoundError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const nodeError = Object.assign(
+ *   new Error("getaddrinfo ENOTFOUND no-such-host.invalid"),
+ *   { code: "ENOTFOUND", hostname: "no-such-host.invalid" },
+ * );
+ * const mapped = normalizeError(nodeError);
+ * assert.ok(mapped instanceof HostNotFoundError);
+ * assert.equal(mapped.code, "HOST_NOT_FOUND");
+ * assert.equal(mapped.message, "Host not found: no-such-host.invalid (ENOTFOUND)");
+ * ```
+ */
+export class HostNotFoundError extends TcpFrameError {
+  /**
+   * Creates an error.
+   *
+   * @param message What failed to resolve, and why.
+   * @param options The runtime's original error as `cause`.
+   */
+  constructor(message = "Host not found", options?: ErrorOptions) {
+    super("HOST_NOT_FOUND", message, options);
+    this.name = "HostNotFoundError";
+  }
+}
+
+/**
  * The connection was closed on this side while an operation was pending or
  * after it: Deno's `Interrupted`/`BadResource`, Node's destroyed streams.
  *
@@ -529,6 +563,21 @@ const BY_NAME: Record<string, (cause: Error) => TcpFrameError> = {
   AbortError: (c) => new AbortedError(undefined, { cause: c }),
 };
 
+/** Node's code (or Deno's message) and the host name, when known. */
+function hostNotFound(cause: Error): HostNotFoundError {
+  const { code, hostname } = cause as { code?: unknown; hostname?: unknown };
+  const why = typeof code === "string" ? code : cause.message;
+  return new HostNotFoundError(
+    typeof hostname === "string"
+      ? `Host not found: ${hostname} (${why})`
+      : `Host not found (${why})`,
+    { cause },
+  );
+}
+
+/** The start of Deno's message for a failed `getaddrinfo()`. */
+const DENO_LOOKUP_FAILED = "failed to lookup address information";
+
 const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
   ECONNRESET: BY_NAME.ConnectionReset!,
   ECONNABORTED: BY_NAME.ConnectionAborted!,
@@ -539,6 +588,11 @@ const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
   ERR_SOCKET_CLOSED: BY_NAME.BadResource!,
   ERR_STREAM_WRITE_AFTER_END: BY_NAME.BadResource!,
   ERR_STREAM_PREMATURE_CLOSE: BY_NAME.ConnectionReset!,
+  ENOTFOUND: hostNotFound,
+  EAI_AGAIN: hostNotFound,
+  EAI_FAIL: hostNotFound,
+  EAI_NONAME: hostNotFound,
+  EAI_NODATA: hostNotFound,
 };
 
 /**
@@ -557,6 +611,7 @@ const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
  * | `UnexpectedEof` (Deno, TLS without close_notify) | `ConnectionResetError` |
  * | `BrokenPipe`, `EPIPE`                          | `BrokenPipeError`       |
  * | `ConnectionRefused`, `ECONNREFUSED`            | `ConnectionRefusedError`|
+ * | `ENOTFOUND`, `EAI_AGAIN`, Deno's failed lookup  | `HostNotFoundError`    |
  * | `Interrupted`, `BadResource`, destroyed stream | `ConnectionClosedError` |
  * | `TimedOut`, `ETIMEDOUT`, DOMException `TimeoutError` | `TimeoutError`    |
  * | DOMException `AbortError`                      | `AbortedError`          |
@@ -583,6 +638,7 @@ export function normalizeError(error: unknown): unknown {
   if (error instanceof TcpFrameError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   const byCode = typeof code === "string" ? BY_CODE[code] : undefined;
-  const make = byCode ?? BY_NAME[error.name];
+  const make = byCode ?? BY_NAME[error.name] ??
+    (error.message.startsWith(DENO_LOOKUP_FAILED) ? hostNotFound : undefined);
   return make === undefined ? error : make(error);
 }

@@ -7,7 +7,7 @@
 import type { Conn, Listener } from "../types.ts";
 import { formatAddress, formatHostPort } from "./_address.ts";
 import { Deadline } from "./_deadline.ts";
-import { messageOf } from "./_describe_error.ts";
+import { lookupFailure, messageOf } from "./_describe_error.ts";
 import { ProgressLine } from "./_progress.ts";
 import { parseEchoArgs, UsageError } from "./args.ts";
 import { CountingConn, formatIoStats } from "./counting_conn.ts";
@@ -125,7 +125,9 @@ async function _listen(
   try {
     addresses = await runtime.resolve(host);
   } catch (error) {
-    log.error(`[error] listen: cannot resolve ${host}: ${messageOf(error)}`);
+    log.error(
+      `[error] listen: cannot resolve ${host}: ${lookupFailure(error)}`,
+    );
     return null;
   }
   for (const address of addresses) {

@@ -7,7 +7,7 @@
 
 import type { Conn } from "../types.ts";
 import { formatHostPort } from "./_address.ts";
-import { messageOf } from "./_describe_error.ts";
+import { lookupFailure, messageOf } from "./_describe_error.ts";
 import type { EchoLog } from "./log.ts";
 import type { EchoRuntime } from "./runtime.ts";
 
@@ -57,7 +57,7 @@ export async function dial(
   try {
     addresses = await options.resolve(host);
   } catch (error) {
-    throw new Error(`Cannot resolve ${host}: ${messageOf(error)}`, {
+    throw new Error(`Cannot resolve ${host}: ${lookupFailure(error)}`, {
       cause: error,
     });
   }

@@ -6,7 +6,11 @@
  */
 
 import { connect as netConnect, type Socket } from "node:net";
-import { ConnectionRefusedError, normalizeError } from "../errors.ts";
+import {
+  ConnectionRefusedError,
+  HostNotFoundError,
+  normalizeError,
+} from "../errors.ts";
 import type { NetAddr, SignalOptions, UnixAddr } from "../types.ts";
 import { fromSocket, type NodeConn } from "./conn.ts";
 
@@ -116,12 +120,14 @@ export function connect(
  * @throws {ConnectionRefusedError} Nobody listens at the address (for a
  * path: the file is not a listening socket); Node's `ECONNREFUSED` error is
  * the `cause`.
+ * @throws {HostNotFoundError} `hostname` did not resolve (`ENOTFOUND`,
+ * `EAI_AGAIN`); Node's error is the `cause`.
  * @throws {TimeoutError} The OS gave up (`ETIMEDOUT`).
  * @throws {RangeError} `port` is not an integer from 1 to 65535.
  * @throws {TypeError} `path` is not a non-empty string.
  * @throws {unknown} `signal.reason` when the signal aborts first; the
- * half-open socket is destroyed. Other Node errors (such as `ENOTFOUND`, or
- * `ENOENT` for a missing socket file) are passed on unchanged.
+ * half-open socket is destroyed. Other Node errors (such as `ENOENT` for a
+ * missing socket file) are passed on unchanged.
  *
  * @example Connect with a deadline, send a request, read the reply
  * ```ts
@@ -209,6 +215,13 @@ async function _connected(
           mapped instanceof ConnectionRefusedError
             ? new ConnectionRefusedError(
               `Cannot connect to ${where}: connection refused`,
+              { cause: error },
+            )
+            : mapped instanceof HostNotFoundError
+            ? new HostNotFoundError(
+              `Cannot connect to ${where}: host not found (${
+                (error as { code?: string }).code
+              })`,
               { cause: error },
             )
             : mapped,

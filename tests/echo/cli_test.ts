@@ -94,7 +94,7 @@ test("runCli() client exits 1 when nothing accepts or the name does not resolve"
   const unknown = new MemoryRuntime();
   assert.equal(await runCli(["client", "nowhere", "9", "x"], unknown), 1);
   assert.deepEqual(unknown.stderr.lines, [
-    "[error] connect: Cannot resolve nowhere: getaddrinfo ENOTFOUND nowhere",
+    "[error] connect: Cannot resolve nowhere: host not found",
   ]);
 });
 
