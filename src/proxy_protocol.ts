@@ -27,19 +27,14 @@
  * @module
  */
 
-import { abortable, isAbortReason } from "./_abort.ts";
 import { prefixedReader } from "./_prefixed_reader.ts";
 import {
   decodeProxyHeader,
   MAX_PROXY_HEADER_LIMIT,
   MIN_PROXY_HEADER_LIMIT,
 } from "./_proxy_decoder.ts";
-import {
-  NoProgressError,
-  normalizeError,
-  UnexpectedEofError,
-} from "./errors.ts";
-import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
+import { readSome } from "./_read_some.ts";
+import { UnexpectedEofError } from "./errors.ts";
 import type { NetAddr, Reader, SignalOptions, UnixAddr } from "./types.ts";
 
 /**
@@ -355,7 +350,6 @@ export async function readProxyHeader(
   const decoder = { versions, maxHeaderBytes };
   let buffer = new Uint8Array(Math.min(maxHeaderBytes, FIRST_READ_SIZE));
   let filled = 0;
-  let emptyReads = 0;
   for (;;) {
     const result = decodeProxyHeader(buffer.subarray(0, filled), decoder);
     if (result.done) {
@@ -372,13 +366,7 @@ export async function readProxyHeader(
       grown.set(buffer.subarray(0, filled));
       buffer = grown;
     }
-    const target = buffer.subarray(filled);
-    let got: number | null;
-    try {
-      got = await abortable(reader.read(target), signal);
-    } catch (error) {
-      throw isAbortReason(error, signal) ? error : normalizeError(error);
-    }
+    const got = await readSome(reader, buffer.subarray(filled), signal);
     if (got === null) {
       throw new UnexpectedEofError({
         bytesRead: filled,
@@ -387,18 +375,6 @@ export async function readProxyHeader(
         what: "PROXY header",
       });
     }
-    if (!Number.isInteger(got) || got < 0 || got > target.byteLength) {
-      throw new RangeError(
-        `Cannot read: reader returned ${got} for a ${target.byteLength}-byte buffer`,
-      );
-    }
-    if (got === 0) {
-      if (++emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
-        throw new NoProgressError(emptyReads);
-      }
-      continue;
-    }
-    emptyReads = 0;
     filled += got;
   }
 }

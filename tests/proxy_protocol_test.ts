@@ -20,19 +20,9 @@ import {
 } from "./_fixtures.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
+/** The 12 bytes every v2 header starts with. */
 const SIGNATURE = [
-  0x0d,
-  0x0a,
-  0x0d,
-  0x0a,
-  0x00,
-  0x0d,
-  0x0a,
-  0x51,
-  0x55,
-  0x49,
-  0x54,
-  0x0a,
+  ...encodeProxyHeaderV2({ command: "LOCAL" }).subarray(0, 12),
 ];
 
 /** A raw v2 header: signature, the two bytes, the length, the block. */
