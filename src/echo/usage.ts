@@ -35,11 +35,13 @@ host defaults to ${DEFAULT_HOST}. Listen on 0.0.0.0 or :: to accept connections
 from other machines (:: accepts IPv4 too where the OS allows). Port 0 picks a
 free port. An IPv6 host may be bracketed ([::1]), and host and port may be one
 argument (127.0.0.1:9000, [::1]:9000), as [listen-ok] prints them.
-unix:<path> is a Unix domain socket instead: the server creates the socket
-file (it must not exist yet) and removes it when it stops (on Deno, both ends
-need read and write permission for it: -R=<path> -W=<path>). Options may come
-before or after the positional arguments; put a message that starts with "-"
-after "--".
+
+unix:<path> is a Unix domain socket instead: the server creates the socket file
+(it must not exist yet) and removes it when it stops. With deno run, both ends
+also need read and write permission for it: -R=<path> -W=<path>.
+
+Options may come before or after the positional arguments; put a message that
+starts with "-" after "--".
 
 Server options:
   --max-frame <bytes>    largest frame accepted (default ${DEFAULT_MAX_FRAME})
