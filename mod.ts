@@ -72,3 +72,5 @@ export * from "./src/frame_reader.ts";
 export * from "./src/frame_decoder_stream.ts";
 export * from "./src/frame_encoder_stream.ts";
 export * from "./src/frame_writer.ts";
+export * from "./src/proxy_protocol.ts";
+export * from "./src/encode_proxy_header.ts";

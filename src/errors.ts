@@ -35,8 +35,10 @@ export type ErrorCode =
   | "NO_PROGRESS"
   | "FRAME_TOO_LARGE"
   | "INVALID_FRAME"
+  | "INVALID_PROXY_HEADER"
   | "CONNECTION_RESET"
   | "CONNECTION_REFUSED"
+  | "HOST_NOT_FOUND"
   | "CONNECTION_CLOSED"
   | "BROKEN_PIPE"
   | "TIMEOUT"
@@ -305,6 +307,47 @@ export class InvalidFrameError extends TcpFrameError {
 }
 
 /**
+ * The peer's PROXY protocol header (HAProxy's, version 1 or 2) breaks the
+ * specification: a wrong signature or version, a bad address, a line without
+ * CRLF in its first 107 bytes, a v2 length over the limit (refused before
+ * anything of that size is read). A peer that must send the header and does
+ * not is refused: close the connection.
+ *
+ * @example What readProxyHeader() throws for bytes that are not a header
+ * ```ts
+ * import { ProxyHeaderError, readProxyHeader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const http = new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n");
+ * let sent = false;
+ * const reader = {
+ *   read(p: Uint8Array) {
+ *     if (sent) return Promise.resolve(null);
+ *     sent = true;
+ *     p.set(http);
+ *     return Promise.resolve(http.byteLength);
+ *   },
+ * };
+ * await assert.rejects(readProxyHeader(reader), (error) => {
+ *   assert.ok(error instanceof ProxyHeaderError);
+ *   assert.equal(error.code, "INVALID_PROXY_HEADER");
+ *   return true;
+ * });
+ * ```
+ */
+export class ProxyHeaderError extends TcpFrameError {
+  /**
+   * Creates an error.
+   *
+   * @param message What is wrong with the header, with the numbers.
+   */
+  constructor(message: string) {
+    super("INVALID_PROXY_HEADER", message);
+    this.name = "ProxyHeaderError";
+  }
+}
+
+/**
  * The peer reset the connection (TCP RST): Deno's
  * `Deno.errors.ConnectionReset`, Node's `ECONNRESET`. Also a TLS stream
  * that ended without the peer's `close_notify` (Deno's
@@ -387,6 +430,39 @@ export class ConnectionRefusedError extends TcpFrameError {
   constructor(message = "Connection refused", options?: ErrorOptions) {
     super("CONNECTION_REFUSED", message, options);
     this.name = "ConnectionRefusedError";
+  }
+}
+
+/**
+ * The host name did not resolve to an address: Node's `ENOTFOUND` (and the
+ * other `getaddrinfo()` failures, `EAI_AGAIN` included: a name server that
+ * does not answer), Deno's "failed to lookup address information" error.
+ *
+ * @example The runtime's error maps to this class
+ * ```ts
+ * import { HostNotFoundError, normalizeError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const nodeError = Object.assign(
+ *   new Error("getaddrinfo ENOTFOUND no-such-host.invalid"),
+ *   { code: "ENOTFOUND", hostname: "no-such-host.invalid" },
+ * );
+ * const mapped = normalizeError(nodeError);
+ * assert.ok(mapped instanceof HostNotFoundError);
+ * assert.equal(mapped.code, "HOST_NOT_FOUND");
+ * assert.equal(mapped.message, "Host not found: no-such-host.invalid (ENOTFOUND)");
+ * ```
+ */
+export class HostNotFoundError extends TcpFrameError {
+  /**
+   * Creates an error.
+   *
+   * @param message What failed to resolve, and why.
+   * @param options The runtime's original error as `cause`.
+   */
+  constructor(message = "Host not found", options?: ErrorOptions) {
+    super("HOST_NOT_FOUND", message, options);
+    this.name = "HostNotFoundError";
   }
 }
 
@@ -487,6 +563,21 @@ const BY_NAME: Record<string, (cause: Error) => TcpFrameError> = {
   AbortError: (c) => new AbortedError(undefined, { cause: c }),
 };
 
+/** Node's code (or Deno's message) and the host name, when known. */
+function hostNotFound(cause: Error): HostNotFoundError {
+  const { code, hostname } = cause as { code?: unknown; hostname?: unknown };
+  const why = typeof code === "string" ? code : cause.message;
+  return new HostNotFoundError(
+    typeof hostname === "string"
+      ? `Host not found: ${hostname} (${why})`
+      : `Host not found (${why})`,
+    { cause },
+  );
+}
+
+/** The start of Deno's message for a failed `getaddrinfo()`. */
+const DENO_LOOKUP_FAILED = "failed to lookup address information";
+
 const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
   ECONNRESET: BY_NAME.ConnectionReset!,
   ECONNABORTED: BY_NAME.ConnectionAborted!,
@@ -497,6 +588,11 @@ const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
   ERR_SOCKET_CLOSED: BY_NAME.BadResource!,
   ERR_STREAM_WRITE_AFTER_END: BY_NAME.BadResource!,
   ERR_STREAM_PREMATURE_CLOSE: BY_NAME.ConnectionReset!,
+  ENOTFOUND: hostNotFound,
+  EAI_AGAIN: hostNotFound,
+  EAI_FAIL: hostNotFound,
+  EAI_NONAME: hostNotFound,
+  EAI_NODATA: hostNotFound,
 };
 
 /**
@@ -515,6 +611,7 @@ const BY_CODE: Record<string, (cause: Error) => TcpFrameError> = {
  * | `UnexpectedEof` (Deno, TLS without close_notify) | `ConnectionResetError` |
  * | `BrokenPipe`, `EPIPE`                          | `BrokenPipeError`       |
  * | `ConnectionRefused`, `ECONNREFUSED`            | `ConnectionRefusedError`|
+ * | `ENOTFOUND`, `EAI_AGAIN`, Deno's failed lookup  | `HostNotFoundError`    |
  * | `Interrupted`, `BadResource`, destroyed stream | `ConnectionClosedError` |
  * | `TimedOut`, `ETIMEDOUT`, DOMException `TimeoutError` | `TimeoutError`    |
  * | DOMException `AbortError`                      | `AbortedError`          |
@@ -541,6 +638,7 @@ export function normalizeError(error: unknown): unknown {
   if (error instanceof TcpFrameError || !(error instanceof Error)) return error;
   const code = (error as { code?: unknown }).code;
   const byCode = typeof code === "string" ? BY_CODE[code] : undefined;
-  const make = byCode ?? BY_NAME[error.name];
+  const make = byCode ?? BY_NAME[error.name] ??
+    (error.message.startsWith(DENO_LOOKUP_FAILED) ? hostNotFound : undefined);
   return make === undefined ? error : make(error);
 }

@@ -4,12 +4,8 @@
  * @module
  */
 
-import { abortable, isAbortReason } from "./_abort.ts";
-import {
-  NoProgressError,
-  normalizeError,
-  UnexpectedEofError,
-} from "./errors.ts";
+import { MAX_EMPTY_READS, readSome } from "./_read_some.ts";
+import { UnexpectedEofError } from "./errors.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
 /**
@@ -27,7 +23,7 @@ import type { Reader, SignalOptions } from "./types.ts";
  * assert.equal(calls, MAX_CONSECUTIVE_EMPTY_READS);
  * ```
  */
-export const MAX_CONSECUTIVE_EMPTY_READS = 100;
+export const MAX_CONSECUTIVE_EMPTY_READS: number = MAX_EMPTY_READS;
 
 /**
  * Options for {@linkcode readExact}.
@@ -125,15 +121,8 @@ export async function readExact(
   signal?.throwIfAborted();
   const expected = buffer.byteLength;
   let filled = 0;
-  let emptyReads = 0;
   while (filled < expected) {
-    const rest = buffer.subarray(filled);
-    let got: number | null;
-    try {
-      got = await abortable(reader.read(rest), signal);
-    } catch (error) {
-      throw isAbortReason(error, signal) ? error : normalizeError(error);
-    }
+    const got = await readSome(reader, buffer.subarray(filled), signal);
     if (got === null) {
       throw new UnexpectedEofError({
         bytesRead: filled,
@@ -142,18 +131,6 @@ export async function readExact(
         ...(what === undefined ? {} : { what }),
       });
     }
-    if (!Number.isInteger(got) || got < 0 || got > rest.byteLength) {
-      throw new RangeError(
-        `Cannot read: reader returned ${got} for a ${rest.byteLength}-byte buffer`,
-      );
-    }
-    if (got === 0) {
-      if (++emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
-        throw new NoProgressError(emptyReads);
-      }
-      continue;
-    }
-    emptyReads = 0;
     filled += got;
   }
   return buffer;

@@ -114,6 +114,32 @@ export interface NetAddr {
 }
 
 /**
+ * A Unix domain socket address, as `Deno.UnixAddr` describes one.
+ *
+ * `path` is the socket file's path. The unnamed end of a connection (the
+ * client's, usually) has no path: Node reports `""` and Deno `null`.
+ *
+ * @example Format an address the way the echo logs do
+ * ```ts
+ * import type { NetAddr, UnixAddr } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * function show(addr: NetAddr | UnixAddr): string {
+ *   return addr.transport === "unix"
+ *     ? `unix:${addr.path}`
+ *     : `${addr.hostname}:${addr.port}`;
+ * }
+ * assert.equal(show({ transport: "unix", path: "/tmp/echo.sock" }), "unix:/tmp/echo.sock");
+ * ```
+ */
+export interface UnixAddr {
+  /** The transport: a stream socket. */
+  transport: "unix";
+  /** The socket file's path; empty (Deno: `null`) for an unnamed socket. */
+  path: string;
+}
+
+/**
  * A bidirectional byte stream with half-close: what `Deno.Conn` is, and what
  * the Node adapter returns.
  *
@@ -147,9 +173,9 @@ export interface Conn extends Reader, Writer {
    */
   setNoDelay?(noDelay?: boolean): void;
   /** The local address, where known. */
-  readonly localAddr?: NetAddr | { transport: string };
+  readonly localAddr?: NetAddr | UnixAddr | { transport: string };
   /** The peer's address, where known. */
-  readonly remoteAddr?: NetAddr | { transport: string };
+  readonly remoteAddr?: NetAddr | UnixAddr | { transport: string };
 }
 
 /**
@@ -170,8 +196,11 @@ export interface Conn extends Reader, Writer {
  * ```
  */
 export interface Listener<C extends Conn = Conn> extends AsyncIterable<C> {
-  /** The address the listener is bound to, with the real port. */
-  readonly addr: NetAddr | { transport: string };
+  /**
+   * The address the listener is bound to: the real port for TCP, the path
+   * for a Unix socket.
+   */
+  readonly addr: NetAddr | UnixAddr | { transport: string };
   /**
    * Waits for and returns the next connection.
    *

@@ -36,6 +36,8 @@ export class ChunkedReader implements Reader {
   #offset = 0;
   /** How many times `read` was called. */
   calls = 0;
+  /** The largest `p.byteLength` offered to `read`. */
+  largestOffered = 0;
 
   constructor(data: Uint8Array, sizes: readonly number[] = [Infinity]) {
     this.#data = data;
@@ -48,6 +50,7 @@ export class ChunkedReader implements Reader {
   }
 
   read(p: Uint8Array): Promise<number | null> {
+    this.largestOffered = Math.max(this.largestOffered, p.byteLength);
     const size = this.#sizes[this.calls++ % this.#sizes.length]!;
     if (this.#offset >= this.#data.byteLength) return Promise.resolve(null);
     const n = Math.min(p.byteLength, size, this.remaining);

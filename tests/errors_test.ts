@@ -6,6 +6,7 @@ import {
   ConnectionClosedError,
   ConnectionRefusedError,
   ConnectionResetError,
+  HostNotFoundError,
   normalizeError,
   TcpFrameError,
   TimeoutError,
@@ -37,6 +38,17 @@ const cases: Array<[Error, new (...args: never[]) => TcpFrameError, string]> = [
   [coded("ETIMEDOUT"), TimeoutError, "TIMEOUT"],
   [new DOMException("late", "TimeoutError"), TimeoutError, "TIMEOUT"],
   [new DOMException("stop", "AbortError"), AbortedError, "ABORTED"],
+  [coded("ENOTFOUND"), HostNotFoundError, "HOST_NOT_FOUND"],
+  [coded("EAI_AGAIN"), HostNotFoundError, "HOST_NOT_FOUND"],
+  [coded("EAI_FAIL"), HostNotFoundError, "HOST_NOT_FOUND"],
+  // Deno.connect() to a name that does not resolve.
+  [
+    new Error(
+      "failed to lookup address information: Name or service not known",
+    ),
+    HostNotFoundError,
+    "HOST_NOT_FOUND",
+  ],
 ];
 
 for (const [input, Class, code] of cases) {
@@ -62,4 +74,22 @@ test("TcpFrameError subclasses carry their class name", () => {
   assert.equal(new ConnectionResetError().name, "ConnectionResetError");
   assert.equal(new TimeoutError().name, "TimeoutError");
   assert.match(String(new BrokenPipeError()), /^BrokenPipeError: /);
+});
+
+test("normalizeError() names the host and the reason of a failed lookup", () => {
+  const node = Object.assign(
+    new Error("getaddrinfo EAI_AGAIN slow.invalid"),
+    { code: "EAI_AGAIN", hostname: "slow.invalid" },
+  );
+  assert.equal(
+    (normalizeError(node) as Error).message,
+    "Host not found: slow.invalid (EAI_AGAIN)",
+  );
+  const deno = new Error(
+    "failed to lookup address information: Temporary failure in name resolution",
+  );
+  assert.equal(
+    (normalizeError(deno) as Error).message,
+    "Host not found (failed to lookup address information: Temporary failure in name resolution)",
+  );
 });

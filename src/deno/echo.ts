@@ -15,8 +15,10 @@
  * cleanly on SIGINT/SIGTERM; the client pipelines its frames, half-closes,
  * and checks every echo. `--help` lists the options.
  *
- * `-N` (`--allow-net`) is the only permission it needs: sockets, and host
- * name resolution through `getaddrinfo()`.
+ * `-N` (`--allow-net`) is the only permission it needs over TCP: sockets,
+ * and host name resolution through `getaddrinfo()`. A Unix domain socket
+ * (`server unix:/tmp/echo.sock`) also needs read and write permission for
+ * its path: `-R=/tmp/echo.sock -W=/tmp/echo.sock`.
  *
  * The logic lives in runtime-neutral modules; this module only supplies
  * Deno's sockets, signals, standard I/O and exit code.
@@ -37,11 +39,11 @@ export { runCli } from "../echo/cli.ts";
 const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
 
 /**
- * The {@linkcode EchoRuntime} of Deno: `Deno.listen`/`Deno.connect`,
- * `getaddrinfo()` through `node:dns`'s `lookup` (so `/etc/hosts` counts, and
- * `localhost` gives every address in the system's order), SIGINT and SIGTERM
- * through `Deno.addSignalListener`, and synchronous writes to stdout and
- * stderr.
+ * The {@linkcode EchoRuntime} of Deno: `Deno.listen`/`Deno.connect` (TCP
+ * and `transport: "unix"`), `getaddrinfo()` through `node:dns`'s `lookup`
+ * (so `/etc/hosts` counts, and `localhost` gives every address in the
+ * system's order), SIGINT and SIGTERM through `Deno.addSignalListener`, and
+ * synchronous writes to stdout and stderr.
  *
  * @returns A new runtime object; spread it to override a part (tests
  * capture `stdout`, say).
@@ -83,6 +85,14 @@ export function denoEchoRuntime(): EchoRuntime {
       Deno.connect(
         signal === undefined ? { hostname, port } : { hostname, port, signal },
       ),
+    listenUnix: (path) =>
+      Promise.resolve(Deno.listen({ transport: "unix", path })),
+    connectUnix(path, signal) {
+      // A Unix connect does not wait on the network: it succeeds or fails
+      // at once, so the signal is only checked before it.
+      signal?.throwIfAborted();
+      return Deno.connect({ transport: "unix", path });
+    },
     async resolve(hostname) {
       const found = await lookup(hostname, { all: true, verbatim: true });
       return found.map((entry) => entry.address);

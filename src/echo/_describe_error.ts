@@ -1,6 +1,6 @@
 // One-line descriptions of errors for the log: "<code>: <message>".
 
-import { normalizeError, TcpFrameError } from "../errors.ts";
+import { HostNotFoundError, normalizeError, TcpFrameError } from "../errors.ts";
 
 /**
  * `CODE: message` for a tcpframe error (after mapping runtime errors), else
@@ -19,4 +19,14 @@ export function describeError(error: unknown): string {
 export function messageOf(error: unknown): string {
   const mapped = normalizeError(error);
   return mapped instanceof Error ? mapped.message : String(mapped);
+}
+
+/**
+ * Why a host name did not resolve, for "cannot resolve <host>: <why>":
+ * `host not found` (the error names the host again), else the message.
+ */
+export function lookupFailure(error: unknown): string {
+  return normalizeError(error) instanceof HostNotFoundError
+    ? "host not found"
+    : messageOf(error);
 }

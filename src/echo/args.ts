@@ -17,6 +17,7 @@ import {
   DEFAULT_MAX_CONNS,
   DEFAULT_MAX_FRAME,
   type EchoCommand,
+  type Endpoint,
   type ServerCommand,
 } from "./options.ts";
 
@@ -61,7 +62,8 @@ const MAX_DELAY_MS = 0x7fff_ffff;
 /**
  * Parses the echo CLI's arguments (without the program name).
  *
- * @param argv The arguments, e.g. `["client", "9000", "hello"]`.
+ * @param argv The arguments, e.g. `["client", "9000", "hello"]` or
+ * `["client", "unix:/tmp/echo.sock", "hello"]`.
  * @returns The command, with every default filled in.
  * @throws {UsageError} The command line is wrong; the message says how.
  *
@@ -72,12 +74,15 @@ const MAX_DELAY_MS = 0x7fff_ffff;
  *
  * const command = parseEchoArgs(["client", "--trace", "9000", "hi"]);
  * assert.equal(command.mode, "client");
- * if (command.mode === "client") {
+ * if (command.mode === "client" && "host" in command) {
  *   assert.equal(command.host, "127.0.0.1");
  *   assert.equal(command.port, 9000);
  *   assert.deepEqual(command.source, { kind: "messages", messages: ["hi"] });
  *   assert.equal(command.trace, true);
  * }
+ * const unix = parseEchoArgs(["server", "unix:/tmp/echo.sock"]);
+ * assert.ok(unix.mode === "server" && "path" in unix);
+ * assert.equal(unix.path, "/tmp/echo.sock");
  * ```
  */
 export function parseEchoArgs(argv: readonly string[]): EchoCommand {
@@ -101,7 +106,7 @@ export function parseEchoArgs(argv: readonly string[]): EchoCommand {
 function _parse(argv: readonly string[]) {
   try {
     return parseArgs({
-      args: [...argv],
+      args: _joinDashValues(argv),
       options: OPTIONS,
       allowPositionals: true,
       strict: true,
@@ -117,21 +122,68 @@ function _parse(argv: readonly string[]) {
   }
 }
 
+/**
+ * `--max-conns -1` as `--max-conns=-1`: parseArgs refuses a value that
+ * starts with "-" as "ambiguous"; a value that is not one of our options is
+ * taken as the value, so the number check can name the flag and the value.
+ */
+function _joinDashValues(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined;
+    const option = name === undefined
+      ? undefined
+      : (OPTIONS as Record<string, { type: string }>)[name];
+    if (
+      option?.type === "string" && next !== undefined &&
+      next.startsWith("-") && next !== "--" && !_isOption(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+      continue;
+    }
+    out.push(arg);
+  }
+  return out;
+}
+
+/** Whether `arg` names one of our options: `--size`, `--size=1`, `-h`. */
+function _isOption(arg: string): boolean {
+  if (arg === "-h") return true;
+  if (!arg.startsWith("--")) return false;
+  return arg.slice(2).split("=")[0]! in OPTIONS;
+}
+
 function _server(values: Values, rest: string[]): ServerCommand {
   _refuse(values, CLIENT_ONLY, "server");
   if (rest.length === 0) throw new UsageError("server: missing <port>");
-  if (rest.length > 2) {
+  const first = _address(rest[0]!, 0);
+  const endpoint: Endpoint | undefined = first ??
+    (rest.length === 1
+      ? { host: DEFAULT_HOST, port: _integer("port", rest[0]!, 0, 65535) }
+      : {
+        host: _host(rest[0]!),
+        port: _integer("port", rest[1]!, 0, 65535),
+      });
+  const expected = first === undefined ? 2 : 1;
+  if (rest.length > expected) {
     throw new UsageError(
-      `server: too many arguments: expected [host] <port>, got ${rest.length}`,
+      `server: too many arguments: expected ${
+        first === undefined
+          ? "[host] <port>"
+          : `one address (${JSON.stringify(rest[0])})`
+      }, got ${rest.length}`,
     );
   }
-  const [host, portText] = rest.length === 1
-    ? [DEFAULT_HOST, rest[0]!]
-    : [rest[0]!, rest[1]!];
   return {
     mode: "server",
-    host: _host(host),
-    port: _integer("port", portText, 0, 65535),
+    ...endpoint,
     maxFrame: _maxFrame(values),
     idleTimeoutMs: _optional(
       values["idle-timeout"],
@@ -152,19 +204,28 @@ function _server(values: Values, rest: string[]): ServerCommand {
 
 function _client(values: Values, rest: string[]): ClientCommand {
   _refuse(values, SERVER_ONLY, "client");
-  // `client 9000 hello`: a first argument that is all digits is the port.
-  const hostGiven = rest.length > 0 && !/^\d+$/.test(rest[0]!);
-  const host = hostGiven ? rest[0]! : DEFAULT_HOST;
-  const portText = rest[hostGiven ? 1 : 0];
-  if (portText === undefined) throw new UsageError("client: missing <port>");
-  const port = _integer("port", portText, 1, 65535);
-  const messages = rest.slice(hostGiven ? 2 : 1);
+  const first = rest.length > 0 ? _address(rest[0]!, 1) : undefined;
+  let endpoint: Endpoint;
+  let messages: string[];
+  if (first !== undefined) {
+    endpoint = first;
+    messages = rest.slice(1);
+  } else {
+    // `client 9000 hello`: a first argument that is all digits is the port.
+    const hostGiven = rest.length > 0 && !/^\d+$/.test(rest[0]!);
+    const portText = rest[hostGiven ? 1 : 0];
+    if (portText === undefined) throw new UsageError("client: missing <port>");
+    endpoint = {
+      host: hostGiven ? _host(rest[0]!) : DEFAULT_HOST,
+      port: _integer("port", portText, 1, 65535),
+    };
+    messages = rest.slice(hostGiven ? 2 : 1);
+  }
   const maxFrame = _maxFrame(values);
   const source = _source(values, messages, maxFrame);
   return {
     mode: "client",
-    host: _host(host),
-    port,
+    ...endpoint,
     source,
     maxFrame,
     timeoutMs: _optional(
@@ -231,8 +292,45 @@ function _refuse(
   }
 }
 
+/**
+ * A whole address in one argument, as `[listen-ok]` prints it:
+ * `unix:<path>`, `[v6]:port` or `host:port` (one colon); `undefined` for
+ * anything else (a host alone, a port alone).
+ */
+function _address(text: string, minPort: number): Endpoint | undefined {
+  if (text.startsWith("unix:")) {
+    const path = text.slice("unix:".length);
+    if (path === "") {
+      throw new UsageError(
+        'Invalid address "unix:": expected unix:<path>',
+      );
+    }
+    return { path };
+  }
+  const match = /^(\[[^\]]*\]|[^:\[\]]+):(\d+)$/.exec(text);
+  if (match === null) return undefined;
+  return {
+    host: _host(match[1]!),
+    port: _integer("port", match[2]!, minPort, 65535),
+  };
+}
+
+/** A host as given, or an IPv6 address without its brackets: `[::1]`. */
 function _host(host: string): string {
   if (host === "") throw new UsageError("Host must not be empty");
+  if (host.startsWith("[") || host.endsWith("]")) {
+    const inner = host.slice(1, -1);
+    if (
+      !host.startsWith("[") || !host.endsWith("]") || !inner.includes(":")
+    ) {
+      throw new UsageError(
+        `Invalid host ${
+          JSON.stringify(host)
+        }: brackets are for an IPv6 address, as in [::1]`,
+      );
+    }
+    return inner;
+  }
   return host;
 }
 

@@ -5,9 +5,9 @@
  */
 
 import type { Conn, Listener } from "../types.ts";
-import { formatAddress, formatHostPort } from "./_address.ts";
+import { formatAddress, formatHostPort, formatUnixPath } from "./_address.ts";
 import { Deadline } from "./_deadline.ts";
-import { messageOf } from "./_describe_error.ts";
+import { lookupFailure, messageOf } from "./_describe_error.ts";
 import { ProgressLine } from "./_progress.ts";
 import { parseEchoArgs, UsageError } from "./args.ts";
 import { CountingConn, formatIoStats } from "./counting_conn.ts";
@@ -32,7 +32,8 @@ export const EXIT_USAGE = 2;
 
 /**
  * Runs the echo CLI: `server [host] <port>` or
- * `client [host] <port> <message>...`; see `--help`.
+ * `client [host] <port> <message>...`, or the same with `unix:<path>` for
+ * a Unix domain socket; see `--help`.
  *
  * The server runs until `runtime.onShutdown` fires (SIGINT, SIGTERM), then
  * stops accepting, lets open connections finish for a short grace period,
@@ -114,18 +115,33 @@ async function _server(
   return EXIT_OK;
 }
 
-/** Binds the first address of the host that works, like the source. */
+/**
+ * Binds the first address of the host that works, like the source, or the
+ * Unix socket path.
+ */
 async function _listen(
   command: ServerCommand,
   runtime: EchoRuntime,
   log: EchoLog,
 ): Promise<Listener | null> {
+  if ("path" in command) {
+    const shown = formatUnixPath(command.path);
+    try {
+      return await runtime.listenUnix(command.path);
+    } catch (error) {
+      log.error(`[bind-fail] ${messageOf(error)} -> ${shown}`);
+      log.error(`[error] listen: cannot listen on ${shown}`);
+      return null;
+    }
+  }
   const { host, port } = command;
   let addresses: string[];
   try {
     addresses = await runtime.resolve(host);
   } catch (error) {
-    log.error(`[error] listen: cannot resolve ${host}: ${messageOf(error)}`);
+    log.error(
+      `[error] listen: cannot resolve ${host}: ${lookupFailure(error)}`,
+    );
     return null;
   }
   for (const address of addresses) {
@@ -150,9 +166,10 @@ async function _client(
   try {
     let conn: Conn;
     try {
-      ({ conn } = await dial(command.host, command.port, {
+      ({ conn } = await dial(command, {
         resolve: (host) => runtime.resolve(host),
         connect: (host, port, signal) => runtime.connect(host, port, signal),
+        connectUnix: (path, signal) => runtime.connectUnix(path, signal),
         log,
         signal: deadline.signal,
       }));

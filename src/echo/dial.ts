@@ -1,14 +1,15 @@
 /**
  * Connecting like the source's `getaddrinfo()` loop: resolve the host, try
- * every address in turn.
+ * every address in turn; or to a Unix domain socket path.
  *
  * @module
  */
 
 import type { Conn } from "../types.ts";
-import { formatHostPort } from "./_address.ts";
-import { messageOf } from "./_describe_error.ts";
+import { formatHostPort, formatUnixPath } from "./_address.ts";
+import { lookupFailure, messageOf } from "./_describe_error.ts";
 import type { EchoLog } from "./log.ts";
+import type { Endpoint } from "./options.ts";
 import type { EchoRuntime } from "./runtime.ts";
 
 /** Options for {@linkcode dial}. */
@@ -17,6 +18,8 @@ export interface DialOptions {
   resolve: EchoRuntime["resolve"];
   /** Connects to one address; see {@linkcode EchoRuntime.connect}. */
   connect: EchoRuntime["connect"];
+  /** Connects to a socket path; see {@linkcode EchoRuntime.connectUnix}. */
+  connectUnix: EchoRuntime["connectUnix"];
   /** Where `[connect-fail]` and `[connected]` lines go. */
   log: EchoLog;
   /**
@@ -31,33 +34,47 @@ export interface DialOptions {
 export interface Dialed {
   /** The connection, with `TCP_NODELAY` set where it exists. */
   conn: Conn;
-  /** The address it connected to, as `host:port` or `[v6]:port`. */
+  /** The address it connected to: `host:port`, `[v6]:port`, `unix:<path>`. */
   address: string;
 }
 
 /**
- * Resolves `host` and connects to each address in turn until one accepts:
+ * Connects to the endpoint: a Unix socket path, or a host that is resolved
+ * and whose addresses are tried in turn until one accepts:
  * `[connect-fail] <error> to <addr>` for each failure, then
  * `[connected] <addr>`.
  *
- * @param host A name or an address.
- * @param port The port.
+ * @param endpoint `{ host, port }` (a name or an address) or `{ path }`.
  * @param options How to resolve and connect, and the log.
  * @returns The first connection made.
  * @throws {Error} The host did not resolve, or no address accepted; the
  * message says which.
  */
 export async function dial(
-  host: string,
-  port: number,
+  endpoint: Endpoint,
   options: DialOptions,
 ): Promise<Dialed> {
   const { log, signal } = options;
+  if ("path" in endpoint) {
+    const shown = formatUnixPath(endpoint.path);
+    let conn: Conn;
+    try {
+      conn = await options.connectUnix(endpoint.path, signal);
+    } catch (error) {
+      log.error(`[connect-fail] ${messageOf(error)} to ${shown}`);
+      throw new Error(`Cannot connect to ${shown}: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    log.info(`[connected] ${shown}`);
+    return { conn, address: shown };
+  }
+  const { host, port } = endpoint;
   let addresses: string[];
   try {
     addresses = await options.resolve(host);
   } catch (error) {
-    throw new Error(`Cannot resolve ${host}: ${messageOf(error)}`, {
+    throw new Error(`Cannot resolve ${host}: ${lookupFailure(error)}`, {
       cause: error,
     });
   }

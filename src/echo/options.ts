@@ -37,14 +37,27 @@ export const DEFAULT_CLIENT_TIMEOUT_MS = 30_000;
  */
 export const SHUTDOWN_GRACE_MS = 2_000;
 
-/** `server [host] <port>`: serve echoes until SIGINT or SIGTERM. */
-export interface ServerCommand {
+/** A TCP address on the command line: `[host] <port>`. */
+export interface TcpEndpoint {
+  /** A host name or a numeric address (IPv6 without brackets). */
+  host: string;
+  /** The port. */
+  port: number;
+}
+
+/** A Unix domain socket on the command line: `unix:<path>`. */
+export interface UnixEndpoint {
+  /** The socket file's path. */
+  path: string;
+}
+
+/** Where a server listens or a client connects. */
+export type Endpoint = TcpEndpoint | UnixEndpoint;
+
+/** The server's settings, wherever it listens. */
+export interface ServerSettings {
   /** The mode. */
   mode: "server";
-  /** The address to listen on. */
-  host: string;
-  /** The port; `0` lets the OS pick one (printed by `[listen-ok]`). */
-  port: number;
   /** The largest frame accepted; a larger length closes the connection. */
   maxFrame: number;
   /** Close a connection that moved no bytes this long; `0` never does. */
@@ -52,6 +65,12 @@ export interface ServerCommand {
   /** Connections served at once; more are closed at once. */
   maxConns: number;
 }
+
+/**
+ * `server [host] <port>` or `server unix:<path>`: serve echoes until SIGINT
+ * or SIGTERM. Port `0` lets the OS pick one (printed by `[listen-ok]`).
+ */
+export type ServerCommand = ServerSettings & Endpoint;
 
 /** What a client sends. */
 export type ClientSource =
@@ -74,14 +93,10 @@ export type ClientSource =
     count: number;
   };
 
-/** `client [host] <port> ...`: send frames, read the echoes, verify them. */
-export interface ClientCommand {
+/** The client's settings, wherever it connects. */
+export interface ClientSettings {
   /** The mode. */
   mode: "client";
-  /** The host to connect to (a name or an address). */
-  host: string;
-  /** The port. */
-  port: number;
   /** What to send. */
   source: ClientSource;
   /** The largest frame sent or accepted back. */
@@ -91,6 +106,12 @@ export interface ClientCommand {
   /** Print read/write call statistics at the end. */
   trace: boolean;
 }
+
+/**
+ * `client [host] <port> ...` or `client unix:<path> ...`: send frames, read
+ * the echoes, verify them.
+ */
+export type ClientCommand = ClientSettings & Endpoint;
 
 /** `--help`. */
 export interface HelpCommand {

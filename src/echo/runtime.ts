@@ -85,6 +85,21 @@ export interface EchoRuntime {
     signal: AbortSignal | undefined,
   ): Promise<Conn>;
   /**
+   * Listens on a Unix domain socket.
+   *
+   * @param path The socket file to create; it must not exist.
+   * @returns The listener; closing it removes the file.
+   */
+  listenUnix(path: string): Promise<Listener>;
+  /**
+   * Connects to a Unix domain socket.
+   *
+   * @param path The socket file.
+   * @param signal Cancels the attempt.
+   * @returns The connection.
+   */
+  connectUnix(path: string, signal: AbortSignal | undefined): Promise<Conn>;
+  /**
    * Resolves a host name the way `getaddrinfo()` does (including
    * `/etc/hosts`): every address, in the order the system prefers. A
    * numeric address resolves to itself.

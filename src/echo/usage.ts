@@ -21,8 +21,10 @@ import {
 export function usage(command: string): string {
   return `Usage:
   ${command} server [host] <port> [options]
+  ${command} server unix:<path> [options]
   ${command} client [host] <port> <message>... [options]
   ${command} client [host] <port> --stdin | --size <bytes> [--count <k>]
+  ${command} client unix:<path> <message>... [options]
 
 A TCP echo server and client. Each message is a frame: a 4-byte big-endian
 length, then the payload. The server echoes every frame as soon as it has
@@ -31,8 +33,15 @@ reads the echoes to the end and checks them.
 
 host defaults to ${DEFAULT_HOST}. Listen on 0.0.0.0 or :: to accept connections
 from other machines (:: accepts IPv4 too where the OS allows). Port 0 picks a
-free port. Options may come before or after the positional arguments; put a
-message that starts with "-" after "--".
+free port. An IPv6 host may be bracketed ([::1]), and host and port may be one
+argument (127.0.0.1:9000, [::1]:9000), as [listen-ok] prints them.
+
+unix:<path> is a Unix domain socket instead: the server creates the socket file
+(it must not exist yet) and removes it when it stops. With deno run, both ends
+also need read and write permission for it: -R=<path> -W=<path>.
+
+Options may come before or after the positional arguments; put a message that
+starts with "-" after "--".
 
 Server options:
   --max-frame <bytes>    largest frame accepted (default ${DEFAULT_MAX_FRAME})
@@ -62,5 +71,8 @@ Examples:
   ${command} client 127.0.0.1 9000 HELLO-WORLD "second frame"
   ${command} client 9000 --size 1048576 --count 100 --trace --timeout 0
   printf 'one\\ntwo\\n' | ${command} client 9000 --stdin
+  ${command} client [::1]:9000 hello
+  ${command} server unix:/tmp/echo.sock
+  ${command} client unix:/tmp/echo.sock hello
 `;
 }

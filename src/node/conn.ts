@@ -10,7 +10,7 @@ import {
   ConnectionClosedError,
   normalizeError,
 } from "../errors.ts";
-import type { Conn, NetAddr } from "../types.ts";
+import type { Conn, NetAddr, UnixAddr } from "../types.ts";
 
 /**
  * A {@linkcode Conn} over a `node:net` socket, as {@linkcode fromSocket},
@@ -61,19 +61,28 @@ import type { Conn, NetAddr } from "../types.ts";
  * listener.close();
  * ```
  */
-export interface NodeConn extends Conn {
+export interface NodeConn<A extends NetAddr | UnixAddr = NetAddr> extends Conn {
   /**
    * The underlying socket, for settings tcpframe does not cover
    * (`setKeepAlive()`, `ref()`, `unref()`). Do not read from it or write to
    * it directly: the connection owns its data.
    */
   readonly socket: Socket;
-  /** The local address. */
-  readonly localAddr: NetAddr;
-  /** The peer's address. */
-  readonly remoteAddr: NetAddr;
   /**
-   * Turns Nagle's algorithm off (`true`) or on (`false`).
+   * The local address: a `NetAddr`, or over a Unix domain socket a
+   * `UnixAddr` (the listener's path on the accepting side; `""` on the
+   * connecting side, whose socket has no name).
+   */
+  readonly localAddr: A;
+  /**
+   * The peer's address: a `NetAddr`, or over a Unix domain socket a
+   * `UnixAddr` (the path `connect()` was given on the connecting side; `""`
+   * on the accepting side, as the peer's socket has no name).
+   */
+  readonly remoteAddr: A;
+  /**
+   * Turns Nagle's algorithm off (`true`) or on (`false`); does nothing on a
+   * Unix domain socket, which has no Nagle.
    *
    * @param noDelay `true` to send small segments at once.
    */
@@ -102,8 +111,17 @@ export interface NodeConn extends Conn {
  * at a frame boundary reads as `null` (a cut inside a frame is still
  * `UnexpectedEofError`); Deno reports it as `ConnectionResetError`.
  *
+ * A Unix domain socket (Node's `path` sockets) becomes a connection whose
+ * addresses are `UnixAddr`s with an empty `path`, as Node does not tell a
+ * socket's path: pass `addresses` with the paths you know (or name the type,
+ * `fromSocket<UnixAddr>(socket)`). `connect({ path })` and
+ * `listen({ path })` do that for you.
+ *
+ * @typeParam A The kind of address: `NetAddr` for TCP (and TLS over TCP),
+ * `UnixAddr` for a Unix domain socket.
  * @param socket A connected socket: from a server's `'connection'` event, or
  * after a client socket's `'connect'` event.
+ * @param addresses The two addresses, when you know them better than Node.
  * @returns The connection.
  * @throws {TypeError} `socket` is not a `net.Socket`, or is not connected
  * (still connecting, or already destroyed).
@@ -136,8 +154,62 @@ export interface NodeConn extends Conn {
  * server.close();
  * ```
  */
-export function fromSocket(socket: Socket): NodeConn {
-  return new SocketConn(socket);
+export function fromSocket<A extends NetAddr | UnixAddr = NetAddr>(
+  socket: Socket,
+  addresses?: SocketAddresses<A>,
+): NodeConn<A> {
+  return new SocketConn<A>(socket, addresses);
+}
+
+/**
+ * The addresses of a socket, for {@linkcode fromSocket} to use instead of
+ * asking Node: the paths of a Unix domain socket, which Node does not tell.
+ *
+ * @typeParam A `NetAddr` or `UnixAddr`.
+ *
+ * @example The addresses of a client socket on a Unix path
+ * ```ts
+ * import type { UnixAddr } from "@tcpframe/tcpframe";
+ * import type { SocketAddresses } from "@tcpframe/tcpframe/node";
+ *
+ * const addresses: SocketAddresses<UnixAddr> = {
+ *   localAddr: { transport: "unix", path: "" },
+ *   remoteAddr: { transport: "unix", path: "/run/app.sock" },
+ * };
+ * void addresses;
+ * ```
+ */
+export interface SocketAddresses<A extends NetAddr | UnixAddr> {
+  /** This end's address. */
+  localAddr: A;
+  /** The peer's address. */
+  remoteAddr: A;
+}
+
+/**
+ * A socket's addresses as Node reports them. A TCP socket always has a
+ * local address while it is open (even after a reset); a Unix domain
+ * socket never does.
+ */
+function _addressesOf(socket: Socket): SocketAddresses<NetAddr | UnixAddr> {
+  if (socket.localAddress === undefined) {
+    return {
+      localAddr: { transport: "unix", path: "" },
+      remoteAddr: { transport: "unix", path: "" },
+    };
+  }
+  return {
+    localAddr: {
+      transport: "tcp",
+      hostname: socket.localAddress,
+      port: socket.localPort ?? 0,
+    },
+    remoteAddr: {
+      transport: "tcp",
+      hostname: socket.remoteAddress ?? "",
+      port: socket.remotePort ?? 0,
+    },
+  };
 }
 
 /** One pending `write()` or `closeWrite()`, failed by `close()` or an error. */
@@ -156,10 +228,10 @@ interface PendingRead {
  */
 const READ_AHEAD = 64 * 1024;
 
-class SocketConn implements NodeConn {
+class SocketConn<A extends NetAddr | UnixAddr> implements NodeConn<A> {
   readonly #socket: Socket;
-  readonly #localAddr: NetAddr;
-  readonly #remoteAddr: NetAddr;
+  readonly #localAddr: A;
+  readonly #remoteAddr: A;
   /**
    * Chunks taken from the socket but not yet handed to a read, oldest
    * first; `#offset` bytes of the first one were read already.
@@ -183,7 +255,7 @@ class SocketConn implements NodeConn {
   readonly #pending = new Set<Fail>();
   readonly #drainWaiters = new Set<() => void>();
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, addresses: SocketAddresses<A> | undefined) {
     if (
       typeof socket !== "object" || socket === null ||
       typeof socket.read !== "function" || typeof socket.end !== "function"
@@ -197,16 +269,9 @@ class SocketConn implements NodeConn {
     }
     this.#socket = socket;
     (socket as { allowHalfOpen: boolean }).allowHalfOpen = true;
-    this.#localAddr = {
-      transport: "tcp",
-      hostname: socket.localAddress ?? "",
-      port: socket.localPort ?? 0,
-    };
-    this.#remoteAddr = {
-      transport: "tcp",
-      hostname: socket.remoteAddress ?? "",
-      port: socket.remotePort ?? 0,
-    };
+    const { localAddr, remoteAddr } = addresses ?? _addressesOf(socket);
+    this.#localAddr = localAddr as A;
+    this.#remoteAddr = remoteAddr as A;
     // Flowing mode: each chunk goes straight to a waiting read (no
     // 'readable' round trip through the next tick), and pause() bounds what
     // waits unread.
@@ -242,11 +307,11 @@ class SocketConn implements NodeConn {
     return this.#socket;
   }
 
-  get localAddr(): NetAddr {
+  get localAddr(): A {
     return this.#localAddr;
   }
 
-  get remoteAddr(): NetAddr {
+  get remoteAddr(): A {
     return this.#remoteAddr;
   }
 

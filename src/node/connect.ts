@@ -1,13 +1,17 @@
 /**
- * {@linkcode connect}: open a TCP connection with `node:net`, the way
- * `Deno.connect` does.
+ * {@linkcode connect}: open a TCP or Unix domain socket connection with
+ * `node:net`, the way `Deno.connect` does.
  *
  * @module
  */
 
-import { connect as netConnect } from "node:net";
-import { ConnectionRefusedError, normalizeError } from "../errors.ts";
-import type { SignalOptions } from "../types.ts";
+import { connect as netConnect, type Socket } from "node:net";
+import {
+  ConnectionRefusedError,
+  HostNotFoundError,
+  normalizeError,
+} from "../errors.ts";
+import type { NetAddr, SignalOptions, UnixAddr } from "../types.ts";
 import { fromSocket, type NodeConn } from "./conn.ts";
 
 /**
@@ -52,19 +56,78 @@ export interface ConnectOptions extends SignalOptions {
 }
 
 /**
+ * Options for {@linkcode connect} over a Unix domain socket: the shape of
+ * `Deno.connect({ transport: "unix", path })`.
+ *
+ * @example Connect to a socket file
+ * ```ts
+ * import { connect, listen, type UnixConnectOptions } from "@tcpframe/tcpframe/node";
+ * import assert from "node:assert/strict";
+ * import { mkdtempSync, rmSync } from "node:fs";
+ * import { tmpdir } from "node:os";
+ * import { join } from "node:path";
+ *
+ * const dir = mkdtempSync(join(tmpdir(), "tcpframe-"));
+ * const listener = await listen({ path: join(dir, "app.sock") });
+ * const options: UnixConnectOptions = { transport: "unix", path: listener.addr.path };
+ * const [conn, peer] = await Promise.all([connect(options), listener.accept()]);
+ * assert.deepEqual(conn.remoteAddr, { transport: "unix", path: listener.addr.path });
+ * conn.close();
+ * peer.close();
+ * listener.close();
+ * rmSync(dir, { recursive: true });
+ * ```
+ */
+export interface UnixConnectOptions extends SignalOptions {
+  /**
+   * The transport, as `Deno.connect` takes it; optional here, as `path`
+   * says it already.
+   *
+   * @default {"unix"}
+   */
+  transport?: "unix";
+  /** The socket file's path. */
+  path: string;
+}
+
+/**
  * Opens a TCP connection, like `Deno.connect`, and returns it as a
  * {@linkcode NodeConn}. The socket is created with `allowHalfOpen: true`, so
  * `closeWrite()` and the peer's half-close work as on Deno.
  *
  * @param options Where to connect, and a signal to give up.
  * @returns The connection, once established.
- * @throws {ConnectionRefusedError} Nobody listens at the address; Node's
- * `ECONNREFUSED` error is the `cause`.
+ */
+export function connect(options: ConnectOptions): Promise<NodeConn<NetAddr>>;
+/**
+ * Opens a Unix domain socket connection to `path`, like
+ * `Deno.connect({ transport: "unix", path })`; its `remoteAddr` is the path.
+ *
+ * @param options The socket file's path, and a signal to give up.
+ * @returns The connection, once established.
+ */
+export function connect(
+  options: UnixConnectOptions,
+): Promise<NodeConn<UnixAddr>>;
+/**
+ * Opens a TCP connection (`hostname` and `port`), or a Unix domain socket
+ * connection (`path`), like `Deno.connect`, and returns it as a
+ * {@linkcode NodeConn}. The socket is created with `allowHalfOpen: true`, so
+ * `closeWrite()` and the peer's half-close work as on Deno.
+ *
+ * @param options Where to connect, and a signal to give up.
+ * @returns The connection, once established.
+ * @throws {ConnectionRefusedError} Nobody listens at the address (for a
+ * path: the file is not a listening socket); Node's `ECONNREFUSED` error is
+ * the `cause`.
+ * @throws {HostNotFoundError} `hostname` did not resolve (`ENOTFOUND`,
+ * `EAI_AGAIN`); Node's error is the `cause`.
  * @throws {TimeoutError} The OS gave up (`ETIMEDOUT`).
  * @throws {RangeError} `port` is not an integer from 1 to 65535.
+ * @throws {TypeError} `path` is not a non-empty string.
  * @throws {unknown} `signal.reason` when the signal aborts first; the
- * half-open socket is destroyed. Other Node errors (such as `ENOTFOUND`) are
- * passed on unchanged.
+ * half-open socket is destroyed. Other Node errors (such as `ENOENT` for a
+ * missing socket file) are passed on unchanged.
  *
  * @example Connect with a deadline, send a request, read the reply
  * ```ts
@@ -90,7 +153,10 @@ export interface ConnectOptions extends SignalOptions {
  * listener.close();
  * ```
  */
-export async function connect(options: ConnectOptions): Promise<NodeConn> {
+export async function connect(
+  options: ConnectOptions | UnixConnectOptions,
+): Promise<NodeConn<NetAddr> | NodeConn<UnixAddr>> {
+  if ("path" in options) return await _connectUnix(options);
   const { hostname = "127.0.0.1", port, signal, noDelay = true } = options;
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
     throw new RangeError(
@@ -99,6 +165,40 @@ export async function connect(options: ConnectOptions): Promise<NodeConn> {
   }
   signal?.throwIfAborted();
   const socket = netConnect({ host: hostname, port, allowHalfOpen: true });
+  await _connected(socket, `${hostname}:${port}`, signal);
+  socket.setNoDelay(noDelay);
+  return fromSocket<NetAddr>(socket);
+}
+
+async function _connectUnix(
+  options: UnixConnectOptions,
+): Promise<NodeConn<UnixAddr>> {
+  const { path, signal } = options;
+  if (typeof path !== "string" || path === "") {
+    throw new TypeError(
+      `Cannot connect: path must be a non-empty string, got ${
+        JSON.stringify(path)
+      }`,
+    );
+  }
+  signal?.throwIfAborted();
+  const socket = netConnect({ path, allowHalfOpen: true });
+  await _connected(socket, path, signal);
+  return fromSocket<UnixAddr>(socket, {
+    localAddr: { transport: "unix", path: "" },
+    remoteAddr: { transport: "unix", path },
+  });
+}
+
+/**
+ * Waits for `socket` to connect; destroys it and throws the mapped error if
+ * it fails or `signal` aborts first.
+ */
+async function _connected(
+  socket: Socket,
+  where: string,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   try {
     await new Promise<void>((resolve, reject) => {
       const settle = (error?: unknown) => {
@@ -114,7 +214,14 @@ export async function connect(options: ConnectOptions): Promise<NodeConn> {
         settle(
           mapped instanceof ConnectionRefusedError
             ? new ConnectionRefusedError(
-              `Cannot connect to ${hostname}:${port}: connection refused`,
+              `Cannot connect to ${where}: connection refused`,
+              { cause: error },
+            )
+            : mapped instanceof HostNotFoundError
+            ? new HostNotFoundError(
+              `Cannot connect to ${where}: host not found (${
+                (error as { code?: string }).code
+              })`,
               { cause: error },
             )
             : mapped,
@@ -130,6 +237,4 @@ export async function connect(options: ConnectOptions): Promise<NodeConn> {
     socket.destroy();
     throw error;
   }
-  socket.setNoDelay(noDelay);
-  return fromSocket(socket);
 }

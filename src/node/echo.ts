@@ -36,9 +36,9 @@ const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
 /**
  * The {@linkcode EchoRuntime} of Node: `listen()` and `connect()` from
- * `tcpframe/node`, `getaddrinfo()` through `node:dns`'s `lookup` (so
- * `/etc/hosts` counts, and `localhost` gives every address in the system's
- * order), SIGINT and SIGTERM through `process.on`, and `process.stdout` and
+ * `tcpframe/node` (TCP and Unix domain sockets), `getaddrinfo()` through
+ * `node:dns`'s `lookup` (so `/etc/hosts` counts, and `localhost` gives every
+ * address in the system's order), SIGINT and SIGTERM through `process.on`, and `process.stdout` and
  * `process.stderr` (a reader that went away, as with `| head`, is ignored).
  *
  * @returns A new runtime object; spread it to override a part (tests
@@ -92,6 +92,9 @@ export function nodeEchoRuntime(): EchoRuntime {
           : error;
       }
     },
+    listenUnix: (path) => listen({ path }),
+    connectUnix: (path, signal) =>
+      connect(signal === undefined ? { path } : { path, signal }),
     async resolve(hostname) {
       const found = await lookup(hostname, { all: true, verbatim: true });
       return found.map((entry) => entry.address);

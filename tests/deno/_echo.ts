@@ -175,14 +175,16 @@ export interface CliProcess {
 
 /**
  * Spawns the CLI (`deno run -N src/deno/echo.ts ...args`), with `input` as
- * its standard input when given.
+ * its standard input when given, and `flags` (more permissions) after `run`.
  */
 export async function spawnCli(
   args: string[],
   input?: string,
+  flags: readonly string[] = [],
 ): Promise<CliProcess> {
+  const [run, ...taskArgs] = await echoTaskArgs();
   const child = new Deno.Command(Deno.execPath(), {
-    args: [...await echoTaskArgs(), ...args],
+    args: [run!, ...flags, ...taskArgs, ...args],
     cwd: ROOT,
     stdin: input === undefined ? "null" : "piped",
     stdout: "piped",

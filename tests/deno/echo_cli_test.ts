@@ -179,3 +179,45 @@ Deno.test("echo CLI server process reports an oversize frame and keeps running",
     await process.kill();
   }
 });
+
+Deno.test("echo CLI server and client processes talk over a Unix socket, which the server removes on exit", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "tcpframe-echo-" });
+  const path = `${dir}/echo.sock`;
+  const flags = [`-R=${path}`, `-W=${path}`];
+  const server = await spawnCli(["server", `unix:${path}`], undefined, flags);
+  try {
+    await server.stdout.waitFor(/^\[listen-ok\] /, 30_000, server.status);
+    assert.match(
+      server.stdout.text,
+      new RegExp(`^\\[listen-ok\\] unix:${path}$`, "m"),
+    );
+    // The address [listen-ok] printed is what the client takes.
+    const client = await spawnCli(
+      ["client", `unix:${path}`, "HELLO-WORLD", "second frame"],
+      undefined,
+      flags,
+    );
+    const status = await client.status;
+    assert.equal(status.code, 0, client.stderr.text);
+    assert.equal(
+      client.stdout.text,
+      `[connected] unix:${path}\n[echoed] HELLO-WORLD\n[echoed] second frame\n`,
+    );
+    await server.stdout.waitFor(/^\[done\] /, 10_000, server.status);
+    assert.match(
+      server.stdout.text,
+      /^\[accept\] peer=unix:\(unnamed\)$/m,
+    );
+    assert.match(
+      server.stdout.text,
+      /^\[done\] peer=unix:\(unnamed\) echoed 23 bytes in 2 frames$/m,
+    );
+    server.child.kill("SIGTERM");
+    assert.equal((await server.status).code, 0, server.stderr.text);
+    assertNoStackTrace(server);
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  } finally {
+    await server.kill();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

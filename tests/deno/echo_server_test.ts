@@ -292,3 +292,31 @@ testUnless(
     }
   },
 );
+
+testUnless(
+  cannotBind("::1"),
+  "echo client takes the IPv6 address the server printed: [::1]:<port>, and [::1] <port>",
+  async () => {
+    const run = runInProcess(["server", "::1", "0"]);
+    try {
+      const line = await run.stdout.waitFor(
+        /^\[listen-ok\] /,
+        10_000,
+        run.exit,
+      );
+      const printed = line.slice("[listen-ok] ".length);
+      const port = printed.match(/^\[::1\]:(\d+)$/)![1]!;
+      for (const address of [[printed], ["[::1]", port]]) {
+        const result = await runClient([...address, "hi"]);
+        assert.equal(result.code, 0, result.stderr.join("\n"));
+        assert.deepEqual(result.stdout, [
+          `[connected] ${printed}`,
+          "[echoed] hi",
+        ]);
+      }
+    } finally {
+      run.signal();
+      assert.equal(await run.exit, 0);
+    }
+  },
+);

@@ -1,6 +1,6 @@
 // In-memory connections with half-close, reset and an event log, and a
 // scripted EchoRuntime: the echo server and client tested without sockets.
-import type { Conn, Listener, NetAddr } from "tcpframe";
+import type { Conn, Listener, NetAddr, UnixAddr } from "tcpframe";
 import type { EchoRuntime, TextOutput } from "../../src/echo/runtime.ts";
 
 function namedError(name: string, message: string): Error {
@@ -34,8 +34,8 @@ export interface PairOptions {
   /** The most bytes one `write` takes on the client end (short writes). */
   clientMaxWrite?: number;
   /** Addresses of the two ends. */
-  clientAddr?: NetAddr;
-  serverAddr?: NetAddr;
+  clientAddr?: NetAddr | UnixAddr;
+  serverAddr?: NetAddr | UnixAddr;
 }
 
 /** One end of an in-memory connection. */
@@ -45,8 +45,8 @@ export class MemoryConn implements Conn {
   readonly #out: Channel;
   readonly #events: string[];
   readonly #maxWrite: number;
-  readonly localAddr: NetAddr;
-  readonly remoteAddr: NetAddr;
+  readonly localAddr: NetAddr | UnixAddr;
+  readonly remoteAddr: NetAddr | UnixAddr;
   closed = false;
   noDelay: boolean | undefined;
   /** A write waits until this resolves (a peer that does not read). */
@@ -58,8 +58,8 @@ export class MemoryConn implements Conn {
     outbound: Channel,
     events: string[],
     maxWrite: number,
-    local: NetAddr,
-    remote: NetAddr,
+    local: NetAddr | UnixAddr,
+    remote: NetAddr | UnixAddr,
   ) {
     this.#name = name;
     this.#in = inbound;
@@ -68,6 +68,12 @@ export class MemoryConn implements Conn {
     this.#maxWrite = maxWrite;
     this.localAddr = local;
     this.remoteAddr = remote;
+  }
+
+  /** The port of a TCP end (the peer= part of log lines). */
+  get localPort(): number {
+    if (!("port" in this.localAddr)) throw new Error("not a TCP end");
+    return this.localAddr.port;
   }
 
   async read(p: Uint8Array): Promise<number | null> {
@@ -148,10 +154,12 @@ export function memoryPair(
   const events = options.events ?? [];
   const up = new Channel();
   const down = new Channel();
-  const client = options.clientAddr ??
-    { transport: "tcp", hostname: "10.0.0.2", port: nextPort++ };
   const server = options.serverAddr ??
     { transport: "tcp", hostname: "10.0.0.1", port: 9000 };
+  const client = options.clientAddr ??
+    (server.transport === "unix"
+      ? { transport: "unix", path: "" }
+      : { transport: "tcp", hostname: "10.0.0.2", port: nextPort++ });
   return [
     new MemoryConn(
       "client",
@@ -168,7 +176,7 @@ export function memoryPair(
 
 /** A listener whose connections come from `dial()`. */
 export class MemoryListener implements Listener<MemoryConn> {
-  readonly addr: NetAddr;
+  readonly addr: NetAddr | UnixAddr;
   readonly #queue: MemoryConn[] = [];
   #waiter: ((conn: MemoryConn | null) => void) | null = null;
   #closed = false;
@@ -176,7 +184,11 @@ export class MemoryListener implements Listener<MemoryConn> {
   readonly accepted: MemoryConn[] = [];
 
   constructor(
-    addr: NetAddr = { transport: "tcp", hostname: "10.0.0.1", port: 9000 },
+    addr: NetAddr | UnixAddr = {
+      transport: "tcp",
+      hostname: "10.0.0.1",
+      port: 9000,
+    },
   ) {
     this.addr = addr;
   }
@@ -269,6 +281,8 @@ export class MemoryRuntime implements EchoRuntime {
   readonly stdout = new TextSink();
   readonly stderr = new TextSink();
   readonly listeners = new Map<number, MemoryListener>();
+  /** Unix listeners by path. */
+  readonly unixListeners = new Map<string, MemoryListener>();
   /** Host name to addresses; a name not here fails to resolve. */
   hosts: Record<string, string[]> = { "10.0.0.1": ["10.0.0.1"] };
   stdin: string[] = [];
@@ -286,20 +300,40 @@ export class MemoryRuntime implements EchoRuntime {
         namedError("AddrNotAvailable", "Cannot assign requested address"),
       );
     }
-    const listener = new MemoryListener({
-      transport: "tcp",
-      hostname,
-      port: port || 9000,
-    });
-    this.listeners.set(listener.addr.port, listener);
+    const addr: NetAddr = { transport: "tcp", hostname, port: port || 9000 };
+    const listener = new MemoryListener(addr);
+    this.listeners.set(addr.port, listener);
     return Promise.resolve(listener);
+  }
+
+  listenUnix(path: string): Promise<MemoryListener> {
+    if (this.unixListeners.has(path)) {
+      return Promise.reject(
+        namedError("AddrInUse", "Address already in use (os error 98)"),
+      );
+    }
+    const listener = new MemoryListener({ transport: "unix", path });
+    this.unixListeners.set(path, listener);
+    return Promise.resolve(listener);
+  }
+
+  connectUnix(path: string): Promise<MemoryConn> {
+    const listener = this.unixListeners.get(path);
+    if (listener === undefined || listener.closed) {
+      return Promise.reject(
+        namedError("NotFound", "No such file or directory (os error 2)"),
+      );
+    }
+    const client = listener.dial();
+    this.onDial?.(client);
+    return Promise.resolve(client);
   }
 
   connect(hostname: string, port: number): Promise<MemoryConn> {
     const listener = this.listeners.get(port);
     if (
       listener === undefined || listener.closed ||
-      listener.addr.hostname !== hostname
+      !("hostname" in listener.addr) || listener.addr.hostname !== hostname
     ) {
       return Promise.reject(
         namedError("ConnectionRefused", "Connection refused (os error 111)"),

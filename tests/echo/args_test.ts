@@ -15,12 +15,10 @@ test("parseEchoArgs() reads the source's server command line with defaults", () 
 });
 
 test("parseEchoArgs() defaults the host to 127.0.0.1 and allows port 0 for a server", () => {
-  const command = parseEchoArgs(["server", "0"]);
-  assert.equal(command.mode, "server");
-  if (command.mode === "server") {
-    assert.equal(command.host, "127.0.0.1");
-    assert.equal(command.port, 0);
-  }
+  assert.deepEqual(
+    parseEchoArgs(["server", "0"]),
+    parseEchoArgs(["server", "127.0.0.1", "0"]),
+  );
 });
 
 test("parseEchoArgs() takes flags before and after the positionals", () => {
@@ -60,14 +58,67 @@ test("parseEchoArgs() reads a client with several messages", () => {
 });
 
 test("parseEchoArgs() treats an all-digit first client argument as the port", () => {
-  const command = parseEchoArgs(["client", "9000", "hi", "--trace"]);
-  assert.equal(command.mode, "client");
-  if (command.mode === "client") {
-    assert.equal(command.host, "127.0.0.1");
-    assert.equal(command.port, 9000);
-    assert.deepEqual(command.source, { kind: "messages", messages: ["hi"] });
-    assert.equal(command.trace, true);
-  }
+  assert.deepEqual(parseEchoArgs(["client", "9000", "hi", "--trace"]), {
+    mode: "client",
+    host: "127.0.0.1",
+    port: 9000,
+    source: { kind: "messages", messages: ["hi"] },
+    maxFrame: 1_048_576,
+    timeoutMs: 30_000,
+    trace: true,
+  });
+});
+
+test("parseEchoArgs() takes the addresses [listen-ok] prints: [::1], [::1]:9000, host:port", () => {
+  const endpoint = (argv: string[]) => {
+    const command = parseEchoArgs(argv);
+    assert.ok(command.mode !== "help");
+    return "path" in command
+      ? { path: command.path }
+      : { host: command.host, port: command.port };
+  };
+  const v6 = { host: "::1", port: 9000 };
+  assert.deepEqual(endpoint(["client", "[::1]", "9000", "hi"]), v6);
+  assert.deepEqual(endpoint(["client", "[::1]:9000", "hi"]), v6);
+  assert.deepEqual(endpoint(["client", "::1", "9000", "hi"]), v6);
+  assert.deepEqual(endpoint(["server", "[::1]", "9000"]), v6);
+  assert.deepEqual(endpoint(["server", "[::1]:0"]), { host: "::1", port: 0 });
+  assert.deepEqual(endpoint(["client", "127.0.0.1:9000", "hi"]), {
+    host: "127.0.0.1",
+    port: 9000,
+  });
+  assert.deepEqual(endpoint(["client", "localhost:9000", "hi"]), {
+    host: "localhost",
+    port: 9000,
+  });
+  // Only the first argument is an address: a later one is a message.
+  const command = parseEchoArgs(["client", "[::1]:9000", "[::1]:9000"]);
+  assert.ok(command.mode === "client");
+  assert.deepEqual(command.source, {
+    kind: "messages",
+    messages: ["[::1]:9000"],
+  });
+});
+
+test("parseEchoArgs() reads unix:<path> for a server and a client", () => {
+  assert.deepEqual(parseEchoArgs(["server", "unix:/tmp/echo.sock"]), {
+    mode: "server",
+    path: "/tmp/echo.sock",
+    maxFrame: 1_048_576,
+    idleTimeoutMs: 30_000,
+    maxConns: 1024,
+  });
+  assert.deepEqual(
+    parseEchoArgs(["client", "unix:./echo.sock", "one", "two", "--trace"]),
+    {
+      mode: "client",
+      path: "./echo.sock",
+      source: { kind: "messages", messages: ["one", "two"] },
+      maxFrame: 1_048_576,
+      timeoutMs: 30_000,
+      trace: true,
+    },
+  );
 });
 
 test("parseEchoArgs() reads --size/--count, --stdin and --timeout", () => {
@@ -123,7 +174,44 @@ const bad: Array<[string[], RegExp]> = [
   ],
   [["server", "9000", "--max-conns", "0"], /^Invalid --max-conns "0"/],
   [["server", "9000", "--max-frame", "1.5"], /^Invalid --max-frame "1.5"/],
-  [["server", "9000", "--idle-timeout", "-1"], /argument is ambiguous|Invalid/],
+  [
+    ["server", "9000", "--idle-timeout", "-1"],
+    /^Invalid --idle-timeout "-1": expected an integer from 0 to 2147483647$/,
+  ],
+  [
+    ["server", "9000", "--max-conns", "-1"],
+    /^Invalid --max-conns "-1": expected an integer from 1 to 1000000$/,
+  ],
+  [
+    ["server", "9000", "--max-conns", "1e3"],
+    /^Invalid --max-conns "1e3": expected an integer from 1 to 1000000$/,
+  ],
+  [
+    ["client", "9000", "--size", "-5", "--max-frame", "10"],
+    /^Invalid --size "-5": expected an integer from 0 to 10$/,
+  ],
+  [
+    ["client", "9000", "x", "--timeout", "-0.5"],
+    /^Invalid --timeout "-0.5": expected an integer from 0 to 2147483647$/,
+  ],
+  [["server", "unix:"], /^Invalid address "unix:": expected unix:<path>$/],
+  [
+    ["server", "unix:/tmp/x.sock", "9000"],
+    /^server: too many arguments: expected one address \("unix:\/tmp\/x.sock"\), got 2$/,
+  ],
+  [
+    ["client", "[foo]", "9000", "x"],
+    /^Invalid host "\[foo\]": brackets are for an IPv6 address, as in \[::1\]$/,
+  ],
+  [["client", "[::1", "9000", "x"], /^Invalid host "\[::1"/],
+  [
+    ["client", "[::1]:0", "x"],
+    /^Invalid port "0": expected an integer from 1 to 65535$/,
+  ],
+  [
+    ["client", "[::1]:70000", "x"],
+    /^Invalid port "70000": expected an integer from 1 to 65535$/,
+  ],
   [["server", "9000", "--trace"], /^server: --trace is not a server option$/],
   [["client", "9000"], /^client: nothing to send/],
   [["client", "localhost"], /^client: missing <port>$/],
@@ -178,6 +266,9 @@ test("usage() names both modes, every option and examples", () => {
       "--help",
       "Examples:",
       "deno task echo server 0.0.0.0 9000",
+      "deno task echo server unix:<path>",
+      "deno task echo client unix:<path> <message>...",
+      "[::1]",
     ]
   ) assert.ok(text.includes(word), word);
 });

@@ -79,6 +79,56 @@ test("runCli() runs a server and a client with the source's log lines", async ()
   assert.equal(runtime.stderr.text, "");
 });
 
+test("runCli() serves and dials a Unix socket path, printing unix:<path>", async () => {
+  const runtime = new MemoryRuntime();
+  const serving = runCli(["server", "unix:/run/echo.sock"], runtime);
+  await until(() => runtime.stdout.text.includes("[listen-ok]"));
+  const code = await runCli(
+    ["client", "unix:/run/echo.sock", "HELLO-WORLD"],
+    runtime,
+  );
+  assert.equal(code, 0, runtime.stderr.text);
+  await until(() => runtime.stdout.text.includes("[done]"));
+  runtime.signal();
+  assert.equal(await serving, 0);
+  assert.deepEqual(runtime.stdout.lines.slice(0, 5), [
+    "[listen-ok] unix:/run/echo.sock",
+    "[connected] unix:/run/echo.sock",
+    "[accept] peer=unix:(unnamed)",
+    "[echoed] HELLO-WORLD",
+    "[done] peer=unix:(unnamed) echoed 11 bytes in 1 frames",
+  ]);
+  assert.equal(runtime.stderr.text, "");
+});
+
+test("runCli() exits 1 when a Unix socket path cannot be served or dialled", async () => {
+  const runtime = new MemoryRuntime();
+  assert.equal(await runCli(["client", "unix:/run/none", "x"], runtime), 1);
+  assert.deepEqual(runtime.stderr.lines, [
+    "[connect-fail] No such file or directory (os error 2) to unix:/run/none",
+    "[error] connect: Cannot connect to unix:/run/none: No such file or directory (os error 2)",
+  ]);
+  const taken = new MemoryRuntime();
+  await taken.listenUnix("/run/taken");
+  assert.equal(await runCli(["server", "unix:/run/taken"], taken), 1);
+  assert.deepEqual(taken.stderr.lines, [
+    "[bind-fail] Address already in use (os error 98) -> unix:/run/taken",
+    "[error] listen: cannot listen on unix:/run/taken",
+  ]);
+});
+
+test("runCli() names the flag and the value of a negative number", async () => {
+  const runtime = new MemoryRuntime();
+  assert.equal(
+    await runCli(["server", "9000", "--max-conns", "-1"], runtime),
+    2,
+  );
+  assert.equal(
+    runtime.stderr.text.split("\n")[0],
+    'error: Invalid --max-conns "-1": expected an integer from 1 to 1000000',
+  );
+});
+
 test("runCli() client tries every address in turn, IPv6 in brackets", async () => {
   const runtime = new MemoryRuntime();
   runtime.hosts["dual.example"] = ["::1", "10.0.0.1"];
@@ -104,7 +154,7 @@ test("runCli() client exits 1 when nothing accepts or the name does not resolve"
   const unknown = new MemoryRuntime();
   assert.equal(await runCli(["client", "nowhere", "9", "x"], unknown), 1);
   assert.deepEqual(unknown.stderr.lines, [
-    "[error] connect: Cannot resolve nowhere: getaddrinfo ENOTFOUND nowhere",
+    "[error] connect: Cannot resolve nowhere: host not found",
   ]);
 });
 

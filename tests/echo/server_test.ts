@@ -30,8 +30,8 @@ test("serveEcho() echoes every frame of a connection, then closes properly", asy
   assert.deepEqual(await readAllFrames(client), ["one", "two", "three"]);
   await until(() => log.lines.some((l) => l.startsWith("[done]")));
   assert.deepEqual(log.lines, [
-    `[accept] peer=10.0.0.2:${client.localAddr.port}`,
-    `[done] peer=10.0.0.2:${client.localAddr.port} echoed 11 bytes in 3 frames`,
+    `[accept] peer=10.0.0.2:${client.localPort}`,
+    `[done] peer=10.0.0.2:${client.localPort} echoed 11 bytes in 3 frames`,
   ]);
   assert.equal(listener.accepted[0]!.noDelay, true);
   await server.shutdown();
@@ -126,7 +126,7 @@ test("serveEcho() closes an idle connection, one stalled inside a header too, wh
   for (const conn of [silent, stalled]) {
     assert.ok(
       log.lines.includes(
-        `[error] peer=10.0.0.2:${conn.localAddr.port} TIMEOUT: Connection idle for 100 ms: no bytes moved`,
+        `[error] peer=10.0.0.2:${conn.localPort} TIMEOUT: Connection idle for 100 ms: no bytes moved`,
       ),
       log.lines.join("\n"),
     );
@@ -136,7 +136,7 @@ test("serveEcho() closes an idle connection, one stalled inside a header too, wh
   assert.equal(timeouts().length, 2);
   assert.ok(
     log.lines.includes(
-      `[done] peer=10.0.0.2:${busy.localAddr.port} echoed ${
+      `[done] peer=10.0.0.2:${busy.localPort} echoed ${
         (await busyEchoes).join("").length
       } bytes in ${sent} frames`,
     ),
@@ -166,7 +166,7 @@ test("serveEcho() closes only the connection that announces an oversize frame", 
   await until(() => log.lines.some((l) => l.includes("FRAME_TOO_LARGE")));
   assert.ok(
     log.lines.includes(
-      `[error] peer=10.0.0.2:${bad.localAddr.port} FRAME_TOO_LARGE: Cannot read frame: length 17 exceeds the limit of 16 bytes`,
+      `[error] peer=10.0.0.2:${bad.localPort} FRAME_TOO_LARGE: Cannot read frame: length 17 exceeds the limit of 16 bytes`,
     ),
   );
   await writeFrames(good, [new Uint8Array(16)]);
@@ -188,13 +188,13 @@ test("serveEcho() logs a reset mid-frame and a stream cut inside a payload", asy
   await until(() => server.connections === 0);
   assert.ok(
     log.lines.includes(
-      `[error] peer=10.0.0.2:${reset.localAddr.port} CONNECTION_RESET: Connection reset by peer`,
+      `[error] peer=10.0.0.2:${reset.localPort} CONNECTION_RESET: Connection reset by peer`,
     ),
     log.lines.join("\n"),
   );
   assert.ok(
     log.lines.includes(
-      `[error] peer=10.0.0.2:${cut.localAddr.port} UNEXPECTED_EOF: Cannot read frame payload: stream ended after 5 of 10 bytes`,
+      `[error] peer=10.0.0.2:${cut.localPort} UNEXPECTED_EOF: Cannot read frame payload: stream ended after 5 of 10 bytes`,
     ),
     log.lines.join("\n"),
   );
@@ -212,7 +212,7 @@ test("serveEcho() closes connections beyond maxConns at once and serves the rest
   await until(() => log.lines.some((l) => l.startsWith("[reject]")));
   assert.ok(
     log.lines.includes(
-      `[reject] peer=10.0.0.2:${third.localAddr.port} too many connections: --max-conns 2 reached`,
+      `[reject] peer=10.0.0.2:${third.localPort} too many connections: --max-conns 2 reached`,
     ),
   );
   assert.deepEqual(await readAllFrames(third), []);
@@ -245,7 +245,7 @@ test("EchoServer.shutdown() stops accepting, lets a busy exchange finish and abo
   assert.equal(server.connections, 0);
   assert.ok(
     log.lines.includes(
-      `[error] peer=10.0.0.2:${idle.localAddr.port} ABORTED: Server shutting down`,
+      `[error] peer=10.0.0.2:${idle.localPort} ABORTED: Server shutting down`,
     ),
     log.lines.join("\n"),
   );

@@ -3,6 +3,7 @@
 // also check the adapter there), and on Node 20 against the package installed
 // from its tarball, through `deno task test:node` (scripts/build_npm.ts).
 import process from "node:process";
+import type { Reader } from "tcpframe";
 import { connect, listen, type NodeConn } from "tcpframe/node";
 
 /** Opens a connected pair of connections on 127.0.0.1: [client, server]. */
@@ -24,7 +25,7 @@ export function delay(ms: number): Promise<void> {
 }
 
 /** Reads until end of stream; returns every byte. */
-export async function readAll(conn: NodeConn): Promise<Uint8Array> {
+export async function readAll(conn: Reader): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   const buffer = new Uint8Array(64 * 1024);
   for (;;) {

@@ -1,7 +1,12 @@
 // connect() over 127.0.0.1.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ConnectionRefusedError, readExact, writeAll } from "tcpframe";
+import {
+  ConnectionRefusedError,
+  HostNotFoundError,
+  readExact,
+  writeAll,
+} from "tcpframe";
 import { connect, listen } from "tcpframe/node";
 import { withoutStrayErrors } from "./_net.ts";
 
@@ -59,4 +64,23 @@ test("connect() rejects a port out of range with RangeError", async () => {
   for (const port of [0, -1, 1.5, 65536, Number.NaN]) {
     await assert.rejects(connect({ port }), RangeError);
   }
+});
+
+test("connect() rejects with HostNotFoundError for a name that does not resolve", async () => {
+  // .invalid never resolves (RFC 6761); without a network it fails locally.
+  const hostname = "no-such-host.invalid";
+  await assert.rejects(
+    connect({ hostname, port: 80, signal: AbortSignal.timeout(20_000) }),
+    (error) => {
+      assert.ok(error instanceof HostNotFoundError, String(error));
+      assert.equal(error.code, "HOST_NOT_FOUND");
+      const { code } = error.cause as { code?: string };
+      assert.ok(code === "ENOTFOUND" || code === "EAI_AGAIN", code);
+      assert.equal(
+        error.message,
+        `Cannot connect to ${hostname}:80: host not found (${code})`,
+      );
+      return true;
+    },
+  );
 });

@@ -5,12 +5,21 @@
 // source checkout.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { writeFrames } from "tcpframe";
 import { connect, listen, type NodeConn } from "tcpframe/node";
 import {
   assertNoStackTrace,
   type CliCommand,
+  CliProcess,
   locateEchoBin,
   runCliProcess,
   startServerProcess,
@@ -70,6 +79,10 @@ binTest(
           'error: Unknown mode "sever": expected server or client',
         ],
         [["server", "9000", "--verbose"], "error: Unknown option '--verbose'"],
+        [
+          ["server", "9000", "--max-conns", "-1"],
+          'error: Invalid --max-conns "-1": expected an integer from 1 to 1000000',
+        ],
       ] as const
     ) {
       const result = await runCliProcess(start, [...args]);
@@ -299,5 +312,35 @@ binTest(
       await server.kill();
     }
     assertNoStackTrace(server.output);
+  },
+);
+
+binTest(
+  "tcpframe-echo server and client processes talk over a Unix socket, which the server removes on SIGTERM",
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tcpframe-echo-"));
+    const address = `unix:${join(dir, "echo.sock")}`;
+    const server = new CliProcess(start, ["server", address]);
+    try {
+      assert.equal(
+        await server.waitForLine(/^\[listen-ok\] /),
+        `[listen-ok] ${address}`,
+      );
+      const client = await runCliProcess(start, ["client", address, "hi"]);
+      assert.equal(client.code, 0, client.stderr);
+      assert.equal(client.stdout, `[connected] ${address}\n[echoed] hi\n`);
+      await server.waitForLine(/^\[done\] /);
+      assert.match(
+        server.stdout,
+        /^\[done\] peer=unix:\(unnamed\) echoed 2 bytes in 1 frames$/m,
+      );
+      server.signal("SIGTERM");
+      assert.equal((await server.exited).code, 0, server.output);
+      assertNoStackTrace(server.output);
+      assert.equal(existsSync(join(dir, "echo.sock")), false);
+    } finally {
+      await server.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   },
 );
