@@ -400,8 +400,7 @@ export class BrokenPipeError extends TcpFrameError {
    * @param options The runtime's original error as `cause`.
    */
   constructor(
-    message =
-      "Broken pipe: the connection is closed for writing (the peer closed or reset it, or this side called closeWrite())",
+    message = "Broken pipe: the connection is closed for writing",
     options?: ErrorOptions,
   ) {
     super("BROKEN_PIPE", message, options);
