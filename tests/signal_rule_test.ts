@@ -19,7 +19,7 @@ import {
   writeFrame,
   writeFrames,
 } from "tcpframe";
-import { silentReader } from "./_fixtures.ts";
+import { keepingAlive, silentReader } from "./_fixtures.ts";
 
 const stalledWriter = () => ({ write: () => new Promise<number>(() => {}) });
 
@@ -55,9 +55,8 @@ const apis: Record<string, (options: SignalOptions) => Promise<unknown>> = {
 for (const [name, call] of Object.entries(apis)) {
   test(`${name} rejects with the timeout's reason; normalizeError() maps it to TIMEOUT`, async () => {
     const signal = AbortSignal.timeout(5);
-    const error = await call({ signal }).then(
-      () => assert.fail("resolved"),
-      (e: unknown) => e,
+    const error = await keepingAlive(() =>
+      call({ signal }).then(() => assert.fail("resolved"), (e: unknown) => e)
     );
     assert.equal(error, signal.reason);
     assert.equal((error as Error).name, "TimeoutError");
