@@ -249,10 +249,10 @@ export class DelimiterDecoder {
    * Takes the next complete frame out: a fresh copy, without the delimiter
    * (and without a `"\r"` before it when `stripCR` is on).
    *
-   * @returns The frame, or `null` when more bytes are needed.
+   * @returns The frame, or `undefined` when more bytes are needed.
    * @throws {FrameTooLargeError} The frame is longer than `maxFrameSize`.
    */
-  next(): Uint8Array | null {
+  next(): Uint8Array | undefined {
     const start = this.#start;
     const to = Math.min(this.#end, start + this.#window);
     const found = this.#scanner.scan(this.#buffer, start + this.#scanned, to);
@@ -266,7 +266,7 @@ export class DelimiterDecoder {
           this.#maxFrameSize,
         );
       }
-      return null;
+      return undefined;
     }
     let frameEnd = found - this.#scanner.delimiter.byteLength;
     if (
@@ -289,11 +289,11 @@ export class DelimiterDecoder {
 
   /**
    * Checks that the stream ended exactly after a delimiter. Call it once
-   * {@linkcode next} returned `null` at end of stream.
+   * {@linkcode next} returned `undefined` at end of stream.
    *
    * @throws {UnexpectedEofError} Bytes after the last delimiter.
    */
-  finish(): void {
+  end(): void {
     const trailing = this.#end - this.#start;
     if (trailing === 0) return;
     throw new UnexpectedEofError({

@@ -5,29 +5,11 @@
  */
 
 import { abortable, isAbortReason } from "./_abort.ts";
-import {
-  NoProgressError,
-  normalizeError,
-  UnexpectedEofError,
-} from "./errors.ts";
+import { checkCount, countEmptyRead } from "./_read_shell.ts";
+import { normalizeError, UnexpectedEofError } from "./errors.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
-/**
- * How many reads in a row may return 0 bytes before reading gives up with
- * {@linkcode NoProgressError} (Go's `io` uses the same bound).
- *
- * @example The bound on zero-byte reads
- * ```ts
- * import { MAX_CONSECUTIVE_EMPTY_READS, NoProgressError, readExact } from "@tcpframe/tcpframe";
- * import assert from "node:assert/strict";
- *
- * let calls = 0;
- * const stuck = { read: () => (calls++, Promise.resolve(0)) };
- * await assert.rejects(readExact(stuck, 1), NoProgressError);
- * assert.equal(calls, MAX_CONSECUTIVE_EMPTY_READS);
- * ```
- */
-export const MAX_CONSECUTIVE_EMPTY_READS = 100;
+export { MAX_CONSECUTIVE_EMPTY_READS } from "./_read_shell.ts";
 
 /**
  * Options for {@linkcode readExact}.
@@ -128,12 +110,13 @@ export async function readExact(
   let emptyReads = 0;
   while (filled < expected) {
     const rest = buffer.subarray(filled);
-    let got: number | null;
+    let result: number | null;
     try {
-      got = await abortable(reader.read(rest), signal);
+      result = await abortable(reader.read(rest), signal);
     } catch (error) {
       throw isAbortReason(error, signal) ? error : normalizeError(error);
     }
+    const got = checkCount(result, rest.byteLength);
     if (got === null) {
       throw new UnexpectedEofError({
         bytesRead: filled,
@@ -142,15 +125,8 @@ export async function readExact(
         ...(what === undefined ? {} : { what }),
       });
     }
-    if (!Number.isInteger(got) || got < 0 || got > rest.byteLength) {
-      throw new RangeError(
-        `Cannot read: reader returned ${got} for a ${rest.byteLength}-byte buffer`,
-      );
-    }
     if (got === 0) {
-      if (++emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
-        throw new NoProgressError(emptyReads);
-      }
+      emptyReads = countEmptyRead(emptyReads);
       continue;
     }
     emptyReads = 0;

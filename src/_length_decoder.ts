@@ -1,0 +1,401 @@
+// The length-prefixed decoder, written once for FrameReader and
+// FrameDecoderStream: a pure state machine (header, then payload) with no
+// I/O and no promises. Bytes come in one of two ways:
+//
+// - read mode (FrameReader over a Reader): the caller reads into `space()`,
+//   then announces the count with `commit(n)`. Small frames are buffered,
+//   many per read; a large frame is read straight into its own buffer.
+// - chunk mode (FrameReader over chunks, FrameDecoderStream): the caller
+//   hands over whole chunks with `push()`. A frame inside one chunk is cut
+//   out of it; a frame split across chunks is assembled once.
+//
+// `next()` takes the next complete frame out; `end()` says that the input
+// ended, and throws if it ended inside a frame.
+
+import type { HeaderInfo, Layout } from "./_layout.ts";
+import { FrameTooLargeError, UnexpectedEofError } from "./errors.ts";
+import { Slab } from "./_slab.ts";
+
+const EMPTY = new Uint8Array(0);
+
+/** The decoder's state: what the next input byte belongs to. */
+const enum State {
+  /** A header (and perhaps its whole frame) at `#src[#pos..)`. */
+  Header,
+  /** The rest of a header begun in an earlier chunk (`#carry`). */
+  Carry,
+  /** The payload of `#frame`, filled piece by piece. */
+  Payload,
+  /** The payload of a frame over the cap, skipped. */
+  Skip,
+}
+
+/** What the last `space()` handed out, for `commit()`. */
+const enum Target {
+  Buffer,
+  Frame,
+}
+
+/** How the decoder hands out frames and treats frames over the cap. */
+export interface LengthDecoderOptions {
+  /** Frames are views into reused storage, valid until the next `next()` call after more input. */
+  borrow: boolean;
+  /**
+   * Read mode: the read buffer's size. Frames over half of it are read into
+   * a buffer of their own. `0`: chunk mode.
+   */
+  bufferSize: number;
+  /** Skip frames over the cap, calling this with each one's size; `null`: fail. */
+  onDiscard: ((size: number) => void) | null;
+}
+
+/** The length-prefixed state machine; see the top of this file. */
+export class LengthDecoder {
+  readonly #layout: Layout;
+  readonly #info: HeaderInfo = { headerLength: 0, payloadLength: 0 };
+  readonly #borrow: boolean;
+  readonly #onDiscard: ((size: number) => void) | null;
+  readonly #slab = new Slab();
+  #state = State.Header;
+
+  /** Input not decoded yet: `#src[#pos..#end)`. In read mode `#src` is `#buf`. */
+  #src: Uint8Array = EMPTY;
+  #pos = 0;
+  #end = 0;
+  /** `#src` is a chunk nobody writes again: frames may be views of it. */
+  #owned = false;
+
+  /** Chunk mode: the bytes of a header that a chunk ended inside. */
+  #carry: Uint8Array = EMPTY;
+  #carried = 0;
+
+  /** The frame being filled (`State.Payload`). */
+  #frame: Uint8Array = EMPTY;
+  #filled = 0;
+  /** Bytes at the front of `#frame` that are kept header bytes. */
+  #kept = 0;
+  /** Borrow mode: the reusable home of frames filled piece by piece. */
+  #store: Uint8Array = EMPTY;
+
+  /** `State.Skip`: the skipped frame's payload length, and what is left of it. */
+  #skipSize = 0;
+  #skipLeft = 0;
+
+  /** Read mode: the read buffer (`null` in chunk mode). */
+  readonly #buf: Uint8Array | null;
+  /** Read mode: frames longer than this are read into their own buffer. */
+  readonly #large: number;
+  #target = Target.Buffer;
+  /** The last frame was large: read the next header on its own. */
+  #afterLarge = false;
+
+  constructor(layout: Layout, options: LengthDecoderOptions) {
+    this.#layout = layout;
+    this.#borrow = options.borrow;
+    this.#onDiscard = options.onDiscard;
+    if (options.bufferSize > 0) {
+      // Room for the longest possible header, whatever the caller chose.
+      this.#buf = new Uint8Array(
+        Math.max(options.bufferSize, layout.offset + 16),
+      );
+      this.#src = this.#buf;
+      this.#large = this.#buf.byteLength >>> 1;
+    } else {
+      this.#buf = null;
+      this.#large = 0;
+    }
+  }
+
+  /**
+   * The next complete frame, or `undefined` when more input is needed.
+   * Throws `FrameTooLargeError` or `InvalidFrameError` for a header that
+   * must not be followed; the decoder is then out of sync.
+   */
+  next(): Uint8Array | undefined {
+    if (this.#state !== State.Header) return this.#continue();
+    const src = this.#src;
+    const pos = this.#pos;
+    const available = this.#end - pos;
+    const layout = this.#layout;
+    let headerLength: number;
+    let payloadLength: number;
+    if (layout.isDefault) {
+      if (available < 4) return this.#incomplete();
+      payloadLength = ((src[pos]! << 24) | (src[pos + 1]! << 16) |
+        (src[pos + 2]! << 8) | src[pos + 3]!) >>> 0;
+      headerLength = 4;
+    } else {
+      if (!layout.parse(src, pos, this.#end, this.#info, Infinity)) {
+        return this.#incomplete();
+      }
+      headerLength = this.#info.headerLength;
+      payloadLength = this.#info.payloadLength;
+    }
+    if (payloadLength > layout.maxFrameSize) {
+      this.#pos = pos + headerLength;
+      this.#tooLarge(payloadLength);
+      return this.#continue();
+    }
+    const total = headerLength + payloadLength;
+    if (total > available) return this.#incomplete(headerLength, payloadLength);
+    const from = pos + layout.stripFor(headerLength);
+    const to = pos + total;
+    const frame = this.#borrow || this.#owned
+      ? new Uint8Array(src.buffer, src.byteOffset + from, to - from)
+      : this.#slab.copy(src, from, to, this.#end);
+    this.#pos = to;
+    if (to === this.#end) this.#drained();
+    return frame;
+  }
+
+  /** Chunk mode: hands over the next chunk; call once `next()` returned `undefined`. */
+  push(chunk: Uint8Array, owned: boolean): void {
+    this.#src = chunk;
+    this.#pos = 0;
+    this.#end = chunk.byteLength;
+    this.#owned = owned;
+    if (!owned) this.#slab.forget(); // perhaps a reused array
+  }
+
+  /**
+   * Read mode: where the next read writes; call once `next()` returned
+   * `undefined`. It stays valid until `commit()`.
+   */
+  space(): Uint8Array {
+    if (this.#state === State.Payload) {
+      this.#target = Target.Frame;
+      return this.#frame.subarray(this.#filled);
+    }
+    this.#target = Target.Buffer;
+    const buf = this.#buf!;
+    if (this.#pos > 0 && this.#end > buf.byteLength >>> 1) {
+      buf.copyWithin(0, this.#pos, this.#end);
+      this.#end -= this.#pos;
+      this.#pos = 0;
+      this.#slab.forget();
+    }
+    // After a large frame, read only the next header: when the next frame
+    // is large too, its payload then goes straight into its own buffer,
+    // instead of filling the read buffer first and being copied from it.
+    const headerEnd = this.#pos + this.#layout.minHeader;
+    if (this.#afterLarge && headerEnd > this.#end) {
+      return buf.subarray(this.#end, headerEnd);
+    }
+    this.#afterLarge = false;
+    return buf.subarray(this.#end);
+  }
+
+  /** Read mode: `n` bytes were written at the start of `space()`. */
+  commit(n: number): void {
+    if (this.#target === Target.Frame) this.#filled += n;
+    else this.#end += n;
+  }
+
+  /**
+   * The input ended. Throws `UnexpectedEofError` when it ended inside a
+   * frame; call it once `next()` returned `undefined`.
+   */
+  end(): void {
+    switch (this.#state) {
+      case State.Payload:
+        throw new UnexpectedEofError({
+          bytesRead: this.#filled - this.#kept,
+          expected: this.#frame.byteLength - this.#kept,
+          partial: this.#frame.slice(this.#kept, this.#filled),
+          what: "frame payload",
+        });
+      case State.Skip:
+        throw new UnexpectedEofError({
+          bytesRead: this.#skipSize - this.#skipLeft,
+          expected: this.#skipSize,
+          partial: EMPTY, // skipped, not kept
+          what: "frame payload",
+        });
+      case State.Carry:
+        throw this.#truncatedHeader(this.#carry, 0, this.#carried);
+    }
+    const available = this.#end - this.#pos;
+    if (available === 0) return;
+    // Read mode: the start of a frame is still in the read buffer.
+    const buf = this.#src;
+    if (!this.#layout.parse(buf, this.#pos, this.#end, this.#info, Infinity)) {
+      throw this.#truncatedHeader(buf, this.#pos, this.#end);
+    }
+    const { headerLength, payloadLength } = this.#info;
+    throw new UnexpectedEofError({
+      bytesRead: available - headerLength,
+      expected: payloadLength,
+      partial: buf.slice(this.#pos + headerLength, this.#end),
+      what: "frame payload",
+    });
+  }
+
+  /** Every byte of `#src` was decoded. */
+  #drained(): void {
+    if (this.#buf !== null) {
+      this.#pos = this.#end = 0;
+      this.#slab.forget();
+    } else {
+      this.#src = EMPTY; // not kept alive by the decoder
+      this.#pos = this.#end = 0;
+    }
+  }
+
+  /**
+   * The frame at `#pos` is not complete in `#src`. In chunk mode it moves
+   * into a buffer of its own (`#carry` for a partial header); in read mode
+   * it stays in the read buffer, unless it is large.
+   */
+  #incomplete(headerLength = 0, payloadLength = 0): Uint8Array | undefined {
+    if (this.#buf !== null) {
+      if (headerLength > 0 && headerLength + payloadLength > this.#large) {
+        this.#begin(this.#src, this.#pos, headerLength, payloadLength);
+        this.#fill();
+      }
+      return undefined;
+    }
+    if (headerLength === 0) {
+      const rest = this.#end - this.#pos;
+      if (rest > 0) {
+        if (this.#carry.byteLength === 0) {
+          this.#carry = new Uint8Array(this.#layout.offset + 16);
+        }
+        this.#carry.set(this.#src.subarray(this.#pos, this.#end));
+        this.#carried = rest;
+        this.#state = State.Carry;
+      }
+      this.#drained();
+      return undefined;
+    }
+    this.#begin(this.#src, this.#pos, headerLength, payloadLength);
+    return this.#fill();
+  }
+
+  /** `next()` in a state other than `State.Header`. */
+  #continue(): Uint8Array | undefined {
+    for (;;) {
+      switch (this.#state) {
+        case State.Header:
+          return this.next();
+        case State.Payload:
+          return this.#fill();
+        case State.Skip:
+          if (!this.#skip()) return undefined;
+          continue;
+        case State.Carry:
+          if (!this.#completeHeader()) return undefined;
+          continue;
+      }
+    }
+  }
+
+  /**
+   * Starts filling a frame whose header is at `source[at..)`: its kept
+   * header bytes go into a new buffer (or the borrow store), and `#pos`
+   * moves past the header.
+   */
+  #begin(
+    source: Uint8Array,
+    at: number,
+    headerLength: number,
+    payloadLength: number,
+  ): void {
+    const strip = this.#layout.stripFor(headerLength);
+    const kept = headerLength - strip;
+    const size = kept + payloadLength;
+    let frame: Uint8Array;
+    if (this.#borrow) {
+      if (this.#store.byteLength < size) this.#store = new Uint8Array(size);
+      frame = this.#store.subarray(0, size);
+    } else {
+      frame = new Uint8Array(size);
+    }
+    frame.set(source.subarray(at + strip, at + headerLength));
+    this.#frame = frame;
+    this.#filled = kept;
+    this.#kept = kept;
+    this.#state = State.Payload;
+    if (source === this.#src) this.#pos = at + headerLength;
+  }
+
+  /** Copies what `#src` holds of the frame being filled; returns it once complete. */
+  #fill(): Uint8Array | undefined {
+    const frame = this.#frame;
+    const n = Math.min(frame.byteLength - this.#filled, this.#end - this.#pos);
+    if (n > 0) {
+      frame.set(this.#src.subarray(this.#pos, this.#pos + n), this.#filled);
+      this.#filled += n;
+      this.#pos += n;
+    }
+    if (this.#pos === this.#end) this.#drained();
+    if (this.#filled < frame.byteLength) return undefined;
+    this.#frame = EMPTY;
+    this.#state = State.Header;
+    if (this.#buf !== null) this.#afterLarge = true;
+    return frame;
+  }
+
+  /**
+   * A header announced a frame over the cap: fail, or start skipping its
+   * payload (the caller steps over the header).
+   */
+  #tooLarge(payloadLength: number): void {
+    if (this.#onDiscard === null) {
+      throw new FrameTooLargeError(payloadLength, this.#layout.maxFrameSize);
+    }
+    this.#skipSize = this.#skipLeft = payloadLength;
+    this.#state = State.Skip;
+    this.#onDiscard(payloadLength);
+  }
+
+  /** Skips what `#src` holds of a frame over the cap; true once it is all skipped. */
+  #skip(): boolean {
+    const n = Math.min(this.#skipLeft, this.#end - this.#pos);
+    this.#skipLeft -= n;
+    this.#pos += n;
+    if (this.#pos === this.#end) this.#drained();
+    if (this.#skipLeft > 0) return false;
+    this.#state = State.Header;
+    return true;
+  }
+
+  /** Chunk mode: completes a header begun in an earlier chunk; false if more is needed. */
+  #completeHeader(): boolean {
+    const carry = this.#carry;
+    const before = this.#carried;
+    const take = Math.min(carry.byteLength - before, this.#end - this.#pos);
+    carry.set(this.#src.subarray(this.#pos, this.#pos + take), before);
+    const info = this.#info;
+    if (!this.#layout.parse(carry, 0, before + take, info, Infinity)) {
+      this.#carried = before + take;
+      this.#drained();
+      return false;
+    }
+    this.#pos += info.headerLength - before;
+    this.#carried = 0;
+    this.#state = State.Header;
+    const { headerLength, payloadLength } = info;
+    if (payloadLength > this.#layout.maxFrameSize) {
+      this.#tooLarge(payloadLength);
+    } else {
+      this.#begin(carry, 0, headerLength, payloadLength);
+    }
+    return true;
+  }
+
+  #truncatedHeader(
+    buf: Uint8Array,
+    from: number,
+    to: number,
+  ): UnexpectedEofError {
+    const available = to - from;
+    return new UnexpectedEofError({
+      bytesRead: available,
+      expected: this.#layout.varint
+        ? Math.max(this.#layout.minHeader, available + 1)
+        : this.#layout.minHeader,
+      partial: buf.slice(from, to),
+      what: "frame header",
+    });
+  }
+}
