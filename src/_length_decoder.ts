@@ -76,6 +76,8 @@ export class LengthDecoder {
   #kept = 0;
   /** Borrow mode: the reusable home of frames filled piece by piece. */
   #store: Uint8Array = EMPTY;
+  /** A frame in `#store` was handed out since the last `reclaim()`. */
+  #lent = false;
 
   /** `State.Skip`: the skipped frame's payload length, and what is left of it. */
   #skipSize = 0;
@@ -146,6 +148,16 @@ export class LengthDecoder {
     this.#pos = to;
     if (to === this.#end) this.#drained();
     return frame;
+  }
+
+  /**
+   * Borrow mode: the frames handed out so far are no longer in use (the
+   * caller reads on), so the store may be filled again. Until then a frame
+   * filled piece by piece goes into a new store: a batch of frames holds
+   * only one frame of each store.
+   */
+  reclaim(): void {
+    this.#lent = false;
   }
 
   /** Chunk mode: hands over the next chunk; call once `next()` returned `undefined`. */
@@ -305,7 +317,10 @@ export class LengthDecoder {
     const size = kept + payloadLength;
     let frame: Uint8Array;
     if (this.#borrow) {
-      if (this.#store.byteLength < size) this.#store = new Uint8Array(size);
+      if (this.#lent || this.#store.byteLength < size) {
+        this.#store = new Uint8Array(size);
+        this.#lent = false;
+      }
       frame = this.#store.subarray(0, size);
     } else {
       frame = new Uint8Array(size);
@@ -332,6 +347,7 @@ export class LengthDecoder {
     this.#frame = EMPTY;
     this.#state = State.Header;
     if (this.#buf !== null) this.#afterLarge = true;
+    this.#lent = this.#borrow;
     return frame;
   }
 

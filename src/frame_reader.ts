@@ -39,7 +39,9 @@ export interface FrameReaderOptions extends FrameOptions {
   /**
    * The size of the read buffer: one `read` on the underlying reader fills
    * up to this many bytes, which can hold many small frames. A frame larger
-   * than half of it is read straight into a buffer of its own.
+   * than half of it is read straight into a buffer of its own. A reader of
+   * chunks (a `ReadableStream`, a connection of `tcpframe/node`) has no
+   * read buffer and ignores it.
    *
    * @default {65536}
    */
@@ -75,10 +77,16 @@ export type FrameReadOptions = SignalOptions;
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
 
 /**
- * Reads length-prefixed frames from a {@linkcode Reader}, buffered.
+ * Reads length-prefixed frames from a {@linkcode Reader}, buffered, or from
+ * a stream of chunks.
  *
  * - **Fast**: one `read` on the underlying reader serves every small frame
  *   it delivered; frames already buffered are handed out without waiting.
+ * - **Chunks taken as they are**: over a `ReadableStream<Uint8Array>` (such
+ *   as Deno's `conn.readable`) or a connection of `tcpframe/node`, frames
+ *   are cut out of the chunks the source hands out, with no read buffer: a
+ *   frame inside one chunk is a view of it, a frame split across chunks is
+ *   copied once into its own buffer.
  * - **Bounded**: memory stays within `maxFrameSize` plus one read buffer; a
  *   hostile length gives {@linkcode FrameTooLargeError} before any
  *   allocation of that size.
@@ -92,9 +100,12 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  * reads never overwrite it. Small frames (under 4 KiB) are views into a
  * shared 8 KiB slab that holds only bytes of this reader's stream (frames
  * before and after it, and their headers; as Node's `Buffer` pool does):
- * use `frame.byteOffset` and `frame.byteLength` with `frame.buffer`. With
- * `borrowFrames: true` a frame is a view that is valid only until the next
- * read, and no buffer is allocated per frame.
+ * use `frame.byteOffset` and `frame.byteLength` with `frame.buffer`. A
+ * frame cut out of a chunk is a view of that chunk, which nothing writes to
+ * again: it is owned too, and keeps the chunk's whole buffer alive (64 KiB
+ * per chunk of Deno's `conn.readable`; copy a small frame you keep for
+ * long). With `borrowFrames: true` a frame is a view that is valid only
+ * until the next read, and no buffer is allocated per frame.
  *
  * One read at a time: a `read()` while another is pending rejects with
  * `TypeError`.
@@ -105,7 +116,9 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  * is not such an error.
  *
  * The `FrameReader` does not own the underlying reader: leaving a
- * `for await` loop early does not close the connection.
+ * `for await` loop early does not close the connection. A stream is locked
+ * to the reader for good (Deno closes a connection whose `readable` was
+ * read to its end).
  *
  * @example Iterate over the frames of a connection
  * ```ts
@@ -131,6 +144,29 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  *   frames.push(new TextDecoder().decode(frame));
  * }
  * assert.deepEqual(frames, ["one", "two"]);
+ * ```
+ *
+ * @example Frames from a ReadableStream, such as Deno's conn.readable
+ * ```ts
+ * import { encodeFrame, FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new Uint8Array([
+ *   ...encodeFrame(new Uint8Array([1, 2])),
+ *   ...encodeFrame(new Uint8Array([3])),
+ * ]);
+ * // Chunks cut anywhere: a frame may span several of them.
+ * const chunks = [wire.slice(0, 3), wire.slice(3, 7), wire.slice(7)];
+ * const stream = new ReadableStream<Uint8Array>({
+ *   pull(controller) {
+ *     const chunk = chunks.shift();
+ *     if (chunk === undefined) controller.close();
+ *     else controller.enqueue(chunk);
+ *   },
+ * });
+ * const frames: number[][] = [];
+ * for await (const frame of new FrameReader(stream)) frames.push([...frame]);
+ * assert.deepEqual(frames, [[1, 2], [3]]);
  * ```
  *
  * @example A deadline per frame that loses nothing
@@ -164,11 +200,18 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
   /**
    * Creates a frame reader.
    *
-   * @param reader The byte stream, e.g. a `Deno.Conn`.
+   * @param reader The byte stream: a {@linkcode Reader} such as a
+   * `Deno.Conn` or a connection of `tcpframe/node`, or a
+   * `ReadableStream<Uint8Array>` such as `conn.readable`, which it locks.
    * @param options The layout, the cap and the read buffer size.
+   * @throws {TypeError} `reader` is neither a `Reader` nor a
+   * `ReadableStream`, or the stream is locked.
    * @throws {TypeError | RangeError} An option is invalid.
    */
-  constructor(reader: Reader, options?: FrameReaderOptions) {
+  constructor(
+    reader: Reader | ReadableStream<Uint8Array>,
+    options?: FrameReaderOptions,
+  ) {
     const layout = layoutOf(options);
     const size = options?.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
     if (!Number.isSafeInteger(size) || size < 1) {

@@ -389,6 +389,64 @@ test("fuzz: FrameReader, readFrame and FrameDecoderStream end in frames, null or
   );
 });
 
+test("fuzz: FrameReader over a stream of chunks agrees with readFrame and holds no buffer beyond a frame or a chunk", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      layoutArb.chain((layout) =>
+        fc.tuple(
+          fc.constant(layout),
+          wireArb(layout),
+          sizesArb,
+          fc.boolean(),
+          fc.boolean(),
+        )
+      ),
+      async ([layout, wire, sizes, borrow, batches]) => {
+        const options = layout.options;
+        const maxFrame = layout.cap + maxHeaderOf(layout);
+        const direct = new HostileReader(wire, sizes, "eof");
+        const byReadFrame: Uint8Array[] = [];
+        const one = await outcomeOf(byReadFrame, async () => {
+          for (;;) {
+            const frame = await readFrame(direct, options);
+            if (frame === null) return;
+            byReadFrame.push(frame);
+          }
+        });
+
+        const chunks = chunked(wire, sizes);
+        const largestChunk = Math.max(0, ...chunks.map((c) => c.byteLength));
+        const reader = new FrameReader(streamOf(chunks), {
+          ...options,
+          borrowFrames: borrow,
+        });
+        const byChunks: Uint8Array[] = [];
+        const keep = (frame: Uint8Array) => {
+          assert.ok(frame.byteLength <= maxFrame);
+          // A view of one chunk, or a frame put together in its own buffer.
+          assert.ok(
+            frame.buffer.byteLength <= Math.max(largestChunk, maxFrame),
+          );
+          byChunks.push(borrow ? frame.slice() : frame);
+        };
+        const many = await outcomeOf(byChunks, async () => {
+          if (batches) {
+            for (let batch; (batch = await reader.readBatch()) !== null;) {
+              batch.forEach(keep);
+            }
+          } else {
+            for await (const frame of reader) keep(frame);
+          }
+        });
+        assertTyped(many.error, "eof", "FrameReader (chunks)");
+        assert.deepEqual(byChunks, byReadFrame);
+        assert.deepEqual(describeError(many.error), describeError(one.error));
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
 test("FrameReader, readFrame and FrameDecoderStream refuse a 2^32-1 length without asking for it", async () => {
   const wire = concat([
     new Uint8Array([0xff, 0xff, 0xff, 0xff]),
