@@ -5,6 +5,9 @@
 // - read mode (FrameReader over a Reader): the caller reads into `space()`,
 //   then announces the count with `commit(n)`. Small frames are buffered,
 //   many per read; a large frame is read straight into its own buffer.
+//   The read buffer is small (4 KiB) while reads come back short, as they
+//   do on a quiet connection, and grows to its full size when a read fills
+//   it or a frame needs it.
 // - chunk mode (FrameReader over chunks, FrameDecoderStream): the caller
 //   hands over whole chunks with `push()`. A frame inside one chunk is cut
 //   out of it; a frame split across chunks is assembled once.
@@ -17,6 +20,12 @@ import { FrameTooLargeError, UnexpectedEofError } from "./errors.ts";
 import { Slab } from "./_slab.ts";
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Read mode: the size of the read buffer of a reader whose reads come back
+ * short (a quiet connection), and so of an idle reader's buffer.
+ */
+export const SMALL_READ_BUFFER = 4096;
 
 /** The decoder's state: what the next input byte belongs to. */
 const enum State {
@@ -74,8 +83,12 @@ export class LengthDecoder {
   #filled = 0;
   /** Bytes at the front of `#frame` that are kept header bytes. */
   #kept = 0;
-  /** Borrow mode: the reusable home of frames filled piece by piece. */
-  #store: Uint8Array = EMPTY;
+  /**
+   * Borrow mode: the reusable home of frames filled piece by piece, held
+   * weakly between frames: the garbage collector takes it from a reader
+   * that stopped receiving large frames.
+   */
+  #store: WeakRef<Uint8Array> | null = null;
   /** A frame in `#store` was handed out since the last `reclaim()`. */
   #lent = false;
 
@@ -83,11 +96,25 @@ export class LengthDecoder {
   #skipSize = 0;
   #skipLeft = 0;
 
-  /** Read mode: the read buffer (`null` in chunk mode). */
-  readonly #buf: Uint8Array | null;
-  /** Read mode: frames longer than this are read into their own buffer. */
+  /** Read mode, else chunk mode. */
+  readonly #reading: boolean;
+  /** Read mode: the read buffer in use, `#small` or the full-size one. */
+  #buf: Uint8Array = EMPTY;
+  #small: Uint8Array = EMPTY;
+  /**
+   * The full-size buffer, held weakly: strongly only while it is `#buf`, so
+   * that the garbage collector takes it from a reader that stays quiet.
+   */
+  #full: WeakRef<Uint8Array> | null = null;
+  readonly #bufferSize: number;
+  /** Frames longer than this are read into their own buffer. */
   readonly #large: number;
   #target = Target.Buffer;
+  /** The size of the last `space()`, and whether the read filled it. */
+  #room = 0;
+  #filledRoom = false;
+  /** The frame waiting in the buffer, when its header is known: its size. */
+  #need = 0;
   /** The last frame was large: read the next header on its own. */
   #afterLarge = false;
 
@@ -95,16 +122,16 @@ export class LengthDecoder {
     this.#layout = layout;
     this.#borrow = options.borrow;
     this.#onDiscard = options.onDiscard;
-    if (options.bufferSize > 0) {
-      // Room for the longest possible header, whatever the caller chose.
-      this.#buf = new Uint8Array(
-        Math.max(options.bufferSize, layout.offset + 16),
+    this.#reading = options.bufferSize > 0;
+    // Room for the longest possible header, whatever the caller chose.
+    const room = layout.offset + 16;
+    this.#bufferSize = Math.max(options.bufferSize, room);
+    this.#large = this.#bufferSize >>> 1;
+    if (this.#reading) {
+      this.#small = new Uint8Array(
+        Math.min(this.#bufferSize, Math.max(SMALL_READ_BUFFER, room)),
       );
-      this.#src = this.#buf;
-      this.#large = this.#buf.byteLength >>> 1;
-    } else {
-      this.#buf = null;
-      this.#large = 0;
+      this.#buf = this.#src = this.#small;
     }
   }
 
@@ -176,10 +203,26 @@ export class LengthDecoder {
   space(): Uint8Array {
     if (this.#state === State.Payload) {
       this.#target = Target.Frame;
+      this.#room = this.#frame.byteLength - this.#filled;
       return this.#frame.subarray(this.#filled);
     }
     this.#target = Target.Buffer;
-    const buf = this.#buf!;
+    const live = this.#end - this.#pos;
+    if (this.#buf === this.#small) {
+      // A read that filled the small buffer came in a burst, and a frame
+      // over half of it does not fit: the full-size buffer takes over.
+      if (
+        this.#small.byteLength < this.#bufferSize &&
+        (this.#filledRoom || this.#need > this.#small.byteLength >>> 1)
+      ) {
+        this.#useFullSize();
+      }
+    } else if (live === 0 && (!this.#filledRoom || this.#afterLarge)) {
+      // The last read came back short (the source had nothing more), or
+      // only a header is read next: this read may wait, in a small buffer.
+      this.rest();
+    }
+    const buf = this.#buf;
     if (this.#pos > 0 && this.#end > buf.byteLength >>> 1) {
       buf.copyWithin(0, this.#pos, this.#end);
       this.#end -= this.#pos;
@@ -191,16 +234,47 @@ export class LengthDecoder {
     // instead of filling the read buffer first and being copied from it.
     const headerEnd = this.#pos + this.#layout.minHeader;
     if (this.#afterLarge && headerEnd > this.#end) {
+      this.#room = -1; // filling it says nothing about what else is there
       return buf.subarray(this.#end, headerEnd);
     }
     this.#afterLarge = false;
+    this.#room = buf.byteLength - this.#end;
     return buf.subarray(this.#end);
   }
 
   /** Read mode: `n` bytes were written at the start of `space()`. */
   commit(n: number): void {
+    this.#filledRoom = n === this.#room;
+    this.#need = 0;
     if (this.#target === Target.Frame) this.#filled += n;
     else this.#end += n;
+  }
+
+  /**
+   * The caller waits for input with nothing partial decoded: storage that
+   * only the next frames might need is held weakly until then.
+   */
+  rest(): void {
+    if (this.#state !== State.Header || this.#end > this.#pos) return;
+    if (this.#reading && this.#buf !== this.#small) {
+      this.#buf = this.#src = this.#small;
+      this.#pos = this.#end = 0;
+    }
+    this.#slab.rest();
+  }
+
+  /** Read mode: moves what is buffered into the full-size buffer. */
+  #useFullSize(): void {
+    let full = this.#full?.deref();
+    if (full === undefined) {
+      full = new Uint8Array(this.#bufferSize);
+      this.#full = new WeakRef(full);
+    }
+    full.set(this.#buf.subarray(this.#pos, this.#end));
+    this.#end -= this.#pos;
+    this.#pos = 0;
+    this.#buf = this.#src = full;
+    this.#slab.forget();
   }
 
   /**
@@ -244,7 +318,7 @@ export class LengthDecoder {
 
   /** Every byte of `#src` was decoded. */
   #drained(): void {
-    if (this.#buf !== null) {
+    if (this.#reading) {
       this.#pos = this.#end = 0;
       this.#slab.forget();
     } else {
@@ -259,10 +333,13 @@ export class LengthDecoder {
    * it stays in the read buffer, unless it is large.
    */
   #incomplete(headerLength = 0, payloadLength = 0): Uint8Array | undefined {
-    if (this.#buf !== null) {
-      if (headerLength > 0 && headerLength + payloadLength > this.#large) {
+    if (this.#reading) {
+      const total = headerLength + payloadLength;
+      if (headerLength > 0 && total > this.#large) {
         this.#begin(this.#src, this.#pos, headerLength, payloadLength);
         this.#fill();
+      } else {
+        this.#need = total;
       }
       return undefined;
     }
@@ -317,11 +394,13 @@ export class LengthDecoder {
     const size = kept + payloadLength;
     let frame: Uint8Array;
     if (this.#borrow) {
-      if (this.#lent || this.#store.byteLength < size) {
-        this.#store = new Uint8Array(size);
+      let store = this.#store?.deref();
+      if (store === undefined || this.#lent || store.byteLength < size) {
+        store = new Uint8Array(size);
+        this.#store = new WeakRef(store);
         this.#lent = false;
       }
-      frame = this.#store.subarray(0, size);
+      frame = store.subarray(0, size);
     } else {
       frame = new Uint8Array(size);
     }
@@ -346,7 +425,7 @@ export class LengthDecoder {
     if (this.#filled < frame.byteLength) return undefined;
     this.#frame = EMPTY;
     this.#state = State.Header;
-    if (this.#buf !== null) this.#afterLarge = true;
+    if (this.#reading) this.#afterLarge = true;
     this.#lent = this.#borrow;
     return frame;
   }

@@ -78,6 +78,8 @@ export interface ShellDecoder {
   push?(chunk: Uint8Array, owned: true): void;
   /** Earlier frames are no longer in use: a new read began. */
   reclaim?(): void;
+  /** The next chunk has to be waited for (chunk mode). */
+  rest?(): void;
   /** The input ended; throws if it ended inside a frame. */
   end(): void;
 }
@@ -242,8 +244,12 @@ export class ReadShell {
       } catch (error) {
         throw normalizeError(error);
       }
-      if (chunk instanceof Promise) this.#pending = chunk;
-      else this.#accept(chunk ?? null);
+      if (chunk instanceof Promise) {
+        this.#pending = chunk;
+        this.#decoder.rest?.(); // the read waits
+      } else {
+        this.#accept(chunk ?? null);
+      }
       return;
     }
     const target = this.#decoder.space();

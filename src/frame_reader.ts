@@ -39,9 +39,17 @@ export interface FrameReaderOptions extends FrameOptions {
   /**
    * The size of the read buffer: one `read` on the underlying reader fills
    * up to this many bytes, which can hold many small frames. A frame larger
-   * than half of it is read straight into a buffer of its own. A reader of
-   * chunks (a `ReadableStream`, a connection of `tcpframe/node`) has no
-   * read buffer and ignores it.
+   * than half of it is read straight into a buffer of its own.
+   *
+   * The buffer grows on demand: the reader starts with 4 KiB (or this size,
+   * if smaller) and switches to the full size when a read fills the small
+   * buffer or a frame does not fit it; once a read comes back short (the
+   * peer had sent nothing more), the next read goes into 4 KiB again. So an
+   * idle reader holds at most 4 KiB; the full-size buffer is then held only
+   * weakly, reused if traffic resumes before the garbage collector takes it.
+   *
+   * A reader of chunks (a `ReadableStream`, a connection of
+   * `tcpframe/node`) has no read buffer and ignores this option.
    *
    * @default {65536}
    */
@@ -52,7 +60,9 @@ export interface FrameReaderOptions extends FrameOptions {
    * next step of a `for await` loop): process it, or copy what you keep,
    * before reading on. In exchange nothing is allocated per frame, which
    * matters for large frames (a fresh 1 MiB buffer per frame roughly doubles
-   * the CPU cost of receiving it) and for floods of small ones.
+   * the CPU cost of receiving it) and for floods of small ones. The buffer
+   * that large frames are read into is held weakly between frames, so a
+   * reader that stops receiving them gives it back to the garbage collector.
    *
    * @default {false}
    */
@@ -89,7 +99,8 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  *   copied once into its own buffer.
  * - **Bounded**: memory stays within `maxFrameSize` plus one read buffer; a
  *   hostile length gives {@linkcode FrameTooLargeError} before any
- *   allocation of that size.
+ *   allocation of that size. The read buffer grows on demand: an idle
+ *   reader holds at most 4 KiB (see `readBufferSize`).
  * - **Large frames** (over half the read buffer) are read straight into
  *   their own exact-size buffer: no second copy.
  * - **Lossless cancellation**: when a `read({ signal })` is aborted, the
