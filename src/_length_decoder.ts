@@ -58,6 +58,39 @@ export interface LengthDecoderOptions {
   onDiscard: ((size: number) => void) | null;
 }
 
+/**
+ * The `onDiscard` of `LengthDecoderOptions` from the public options:
+ * `null` unless `discardTooLongFrames` is on.
+ *
+ * @throws {TypeError} A wrong type, or `onDiscard` without
+ * `discardTooLongFrames`.
+ */
+export function discardOf(
+  options: { discardTooLongFrames?: boolean; onDiscard?: unknown } | undefined,
+): ((size: number) => void) | null {
+  const discard = options?.discardTooLongFrames ?? false;
+  const onDiscard = options?.onDiscard;
+  if (typeof discard !== "boolean") {
+    throw new TypeError(
+      `Cannot use discardTooLongFrames: expected a boolean, got ${typeof discard}`,
+    );
+  }
+  if (onDiscard !== undefined && typeof onDiscard !== "function") {
+    throw new TypeError(
+      `Cannot use onDiscard: expected a function, got ${typeof onDiscard}`,
+    );
+  }
+  if (!discard) {
+    if (onDiscard !== undefined) {
+      throw new TypeError(
+        "Cannot use onDiscard without discardTooLongFrames: no frame is ever discarded",
+      );
+    }
+    return null;
+  }
+  return (onDiscard as ((size: number) => void) | undefined) ?? (() => {});
+}
+
 /** The length-prefixed state machine; see the top of this file. */
 export class LengthDecoder {
   readonly #layout: Layout;

@@ -6,8 +6,9 @@
 
 import { decodeReadable } from "./_decoded_readable.ts";
 import { layoutOf } from "./_layout.ts";
-import { LengthDecoder } from "./_length_decoder.ts";
+import { discardOf, LengthDecoder } from "./_length_decoder.ts";
 import type { FrameOptions } from "./frame_options.ts";
+import type { FrameReaderOptions } from "./frame_reader.ts";
 
 /**
  * Splits a byte stream into frames: each chunk it emits is one frame, with
@@ -52,14 +53,19 @@ export class FrameDecoderStream
   /**
    * Creates a decoder.
    *
-   * @param options The layout and the cap.
+   * @param options The layout and the cap; `discardTooLongFrames` and
+   * `onDiscard` skip frames over the cap, as in {@linkcode FrameReader}.
    * @throws {TypeError | RangeError} An option is invalid.
    */
-  constructor(options?: FrameOptions) {
+  constructor(
+    options?:
+      & FrameOptions
+      & Pick<FrameReaderOptions, "discardTooLongFrames" | "onDiscard">,
+  ) {
     const decoder = new LengthDecoder(layoutOf(options), {
       borrow: false,
       bufferSize: 0,
-      onDiscard: null,
+      onDiscard: discardOf(options),
     });
     super();
     decodeReadable(this, {

@@ -6,13 +6,41 @@
 
 import { isChunkSource } from "./_chunk_source.ts";
 import { layoutOf } from "./_layout.ts";
-import { LengthDecoder } from "./_length_decoder.ts";
+import { discardOf, LengthDecoder } from "./_length_decoder.ts";
 import { ReadShell, readSource } from "./_read_shell.ts";
 import type { FrameOptions } from "./frame_options.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
 /**
  * Options for {@linkcode FrameReader}.
+ *
+ * @example Skip frames over the cap and read on
+ * ```ts
+ * import { encodeFrame, FrameReader, type FrameReaderOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new Uint8Array([
+ *   ...encodeFrame(new Uint8Array([1])),
+ *   ...encodeFrame(new Uint8Array(100)), // over the cap of 10
+ *   ...encodeFrame(new Uint8Array([2])),
+ * ]);
+ * const stream = new ReadableStream<Uint8Array>({
+ *   start(controller) {
+ *     controller.enqueue(wire);
+ *     controller.close();
+ *   },
+ * });
+ * const skipped: number[] = [];
+ * const options: FrameReaderOptions = {
+ *   maxFrameSize: 10,
+ *   discardTooLongFrames: true,
+ *   onDiscard: (size) => skipped.push(size),
+ * };
+ * const frames: number[] = [];
+ * for await (const frame of new FrameReader(stream, options)) frames.push(frame[0]!);
+ * assert.deepEqual(frames, [1, 2]);
+ * assert.deepEqual(skipped, [100]);
+ * ```
  *
  * @example Borrowed frames and a smaller buffer
  * ```ts
@@ -67,6 +95,27 @@ export interface FrameReaderOptions extends FrameOptions {
    * @default {false}
    */
   borrowFrames?: boolean;
+  /**
+   * Skip a frame whose length is over `maxFrameSize` instead of failing
+   * (Netty's `discardingTooLongFrame`): its payload is read and dropped,
+   * never buffered whole, `onDiscard` is told its length, and reading goes
+   * on with the next frame. Without it such a frame fails the reader with
+   * {@linkcode FrameTooLargeError}. A header that cannot describe a frame
+   * ({@linkcode InvalidFrameError}) fails either way, and so does a stream
+   * that ends inside a skipped frame ({@linkcode UnexpectedEofError}, with
+   * an empty `partial`).
+   *
+   * @default {false}
+   */
+  discardTooLongFrames?: boolean;
+  /**
+   * With `discardTooLongFrames`, called with the announced payload length of
+   * each frame skipped, as soon as its header is read. What it throws fails
+   * the reader. Only valid with `discardTooLongFrames`.
+   *
+   * @default {undefined}
+   */
+  onDiscard?: ((size: number) => void) | undefined;
 }
 
 /**
@@ -234,7 +283,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
     const decoder = new LengthDecoder(layout, {
       borrow: options?.borrowFrames ?? false,
       bufferSize: isChunkSource(source) ? 0 : size,
-      onDiscard: null,
+      onDiscard: discardOf(options),
     });
     this.#shell = new ReadShell(source, decoder, "FrameReader");
   }
