@@ -17,15 +17,10 @@
 
 import type { HeaderInfo, Layout } from "./_layout.ts";
 import { FrameTooLargeError, UnexpectedEofError } from "./errors.ts";
+import { SMALL_READ_BUFFER } from "./_read_shell.ts";
 import { Slab } from "./_slab.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/**
- * Read mode: the size of the read buffer of a reader whose reads come back
- * short (a quiet connection), and so of an idle reader's buffer.
- */
-export const SMALL_READ_BUFFER = 4096;
 
 /** The decoder's state: what the next input byte belongs to. */
 const enum State {

@@ -39,6 +39,13 @@ import type { Reader } from "./types.ts";
 export const MAX_CONSECUTIVE_EMPTY_READS = 100;
 
 /**
+ * The size of the read buffer of a reader whose reads come back short (a
+ * quiet connection), and so of an idle reader's buffer; a read that fills
+ * it switches the reader to its full-size buffer.
+ */
+export const SMALL_READ_BUFFER = 4096;
+
+/**
  * Checks what a reader resolved to for a buffer of `room` bytes: a count
  * from 0 to `room`, or `null`.
  *

@@ -137,9 +137,12 @@ export interface DelimiterOptions {
  */
 export interface DelimitedReaderOptions extends DelimiterOptions {
   /**
-   * The size of the reader's first buffer, and so about how much it asks
-   * for per `read()` of the underlying reader. The buffer grows past it only
-   * to hold a frame longer than it (up to `maxFrameSize`).
+   * About how much the reader asks for per `read()` of the underlying
+   * reader while data streams in. The reader starts with a 4 KiB buffer (or
+   * this size, if smaller), takes this much more once a read fills it, and
+   * goes back to 4 KiB after a read that came back short, so an idle reader
+   * holds at most 4 KiB. The buffer grows past this size only to hold a
+   * frame longer than it (up to `maxFrameSize`).
    *
    * @default {65536}
    */
