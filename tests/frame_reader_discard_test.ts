@@ -11,30 +11,18 @@ import {
   type FrameReaderOptions,
   FrameTooLargeError,
   InvalidFrameError,
-  type Reader,
   UnexpectedEofError,
 } from "tcpframe";
 import {
   ChunkedReader,
   collect,
   concat,
+  offeredSizes,
   pseudoRandomBytes,
   streamOf,
 } from "./_fixtures.ts";
 
 const b = (...bytes: number[]) => new Uint8Array(bytes);
-
-/** A reader that records the size of every buffer it is offered. */
-function offeredSizes(inner: Reader): Reader & { offered: number[] } {
-  const offered: number[] = [];
-  return {
-    offered,
-    read(p) {
-      offered.push(p.byteLength);
-      return inner.read(p);
-    },
-  };
-}
 
 test("FrameReader with discardTooLongFrames skips a frame over the cap, reports its size, and reads on", async () => {
   const wire = concat([

@@ -13,6 +13,7 @@ import {
   ChunkedReader,
   concat,
   ManualReader,
+  offeredSizes,
   pseudoRandomBytes,
   scriptedReader,
   tick,
@@ -389,18 +390,6 @@ test("FrameReader.readBatch() waits losslessly when aborted, like read()", async
   );
   manual.end();
 });
-
-/** A reader that records the size of every buffer it is offered. */
-function offeredSizes(inner: Reader): Reader & { offered: number[] } {
-  const offered: number[] = [];
-  return {
-    offered,
-    read(p) {
-      offered.push(p.byteLength);
-      return inner.read(p);
-    },
-  };
-}
 
 test("FrameReader starts with a 4 KiB read buffer, grows it when a read fills it, and goes back to 4 KiB once a read comes back short", async () => {
   const manual = new ManualReader();

@@ -117,6 +117,21 @@ async function outcomeOf(
   }
 }
 
+/** Every frame `readFrame` reads from `reader`, then its end or error. */
+function readFrameOutcome(
+  reader: Reader,
+  options: FrameOptions,
+): Promise<Outcome> {
+  const frames: Uint8Array[] = [];
+  return outcomeOf(frames, async () => {
+    for (;;) {
+      const frame = await readFrame(reader, options);
+      if (frame === null) return;
+      frames.push(frame);
+    }
+  });
+}
+
 /** Fails unless `error` is one of tcpframe's errors for what the peer did. */
 function assertTyped(error: unknown, ending: Ending, label: string): void {
   if (error === undefined) return;
@@ -321,14 +336,8 @@ test("fuzz: FrameReader, readFrame and FrameDecoderStream end in frames, null or
 
         // readFrame: asks for exactly the header, then exactly the frame.
         const direct = new HostileReader(wire, sizes, ending);
-        const byReadFrame: Uint8Array[] = [];
-        const one = await outcomeOf(byReadFrame, async () => {
-          for (;;) {
-            const frame = await readFrame(direct, options);
-            if (frame === null) return;
-            byReadFrame.push(frame);
-          }
-        });
+        const one = await readFrameOutcome(direct, options);
+        const byReadFrame = one.frames;
         assertTyped(one.error, ending, "readFrame");
         assert.ok(
           direct.largestBacking <= Math.max(layout.offset + 9, maxFrame),
@@ -409,15 +418,11 @@ test("fuzz: FrameReader over a stream of chunks agrees with readFrame and holds 
       async ([layout, wire, sizes, borrow, batches]) => {
         const options = layout.options;
         const maxFrame = layout.cap + maxHeaderOf(layout);
-        const direct = new HostileReader(wire, sizes, "eof");
-        const byReadFrame: Uint8Array[] = [];
-        const one = await outcomeOf(byReadFrame, async () => {
-          for (;;) {
-            const frame = await readFrame(direct, options);
-            if (frame === null) return;
-            byReadFrame.push(frame);
-          }
-        });
+        const one = await readFrameOutcome(
+          new HostileReader(wire, sizes, "eof"),
+          options,
+        );
+        const byReadFrame = one.frames;
 
         const chunks = chunked(wire, sizes);
         const largestChunk = Math.max(0, ...chunks.map((c) => c.byteLength));
