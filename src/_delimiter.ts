@@ -2,6 +2,7 @@
 // delimiter scanner and a bounded frame buffer. Used by DelimitedReader,
 // DelimiterDecoderStream and writeDelimited; not part of the public API.
 
+import { SMALL_READ_BUFFER } from "./_read_shell.ts";
 import { FrameTooLargeError, UnexpectedEofError } from "./errors.ts";
 
 /** The default cap on one delimited frame: 1 MiB, as for length prefixes. */
@@ -174,8 +175,11 @@ export class DelimiterScanner {
  * into {@linkcode space}, announced with {@linkcode commit}, and frames are
  * taken out with {@linkcode next}.
  *
- * The buffer grows from `headroom` bytes up to the largest frame the cap
- * allows (plus the delimiter) plus `headroom`, never more. Each byte is
+ * The buffer grows on demand, from 4 KiB (or `headroom`, if smaller) up to
+ * the largest frame the cap allows (plus the delimiter) plus `headroom`,
+ * never more. Once empty after a write that did not fill its space (the
+ * source had nothing more), it is 4 KiB again: an idle decoder holds no
+ * more, and the larger buffer is held weakly, for reuse. Each byte is
  * scanned once; compaction moves a partial frame only when that frees at
  * least as much room as it copies, or once per frame at full size, so
  * copying is linear too.
@@ -190,6 +194,12 @@ export class DelimiterDecoder {
   readonly #headroom: number;
   readonly #maxCapacity: number;
   #buffer: Uint8Array;
+  readonly #small: Uint8Array;
+  /** The last larger buffer while the small one is in use, held weakly. */
+  #spare: WeakRef<Uint8Array> | null = null;
+  /** The size of the last `space()`, and whether its write filled less. */
+  #lastSpace = 0;
+  #short = false;
   #start = 0; // where the current frame begins
   #end = 0; // where the buffered bytes end
   #scanned = 0; // bytes after #start already scanned
@@ -202,7 +212,8 @@ export class DelimiterDecoder {
       (options.stripCR ? 1 : 0);
     this.#headroom = headroom;
     this.#maxCapacity = this.#window + headroom;
-    this.#buffer = new Uint8Array(headroom);
+    this.#small = new Uint8Array(Math.min(headroom, SMALL_READ_BUFFER));
+    this.#buffer = this.#small;
   }
 
   /**
@@ -210,38 +221,66 @@ export class DelimiterDecoder {
    * else touches it) until {@linkcode commit} is called.
    */
   space(): Uint8Array {
-    const capacity = this.#buffer.byteLength;
     const live = this.#end - this.#start;
+    if (this.#buffer === this.#small) {
+      // A write that filled the small buffer came in a burst.
+      if (
+        this.#lastSpace > 0 && !this.#short &&
+        this.#small.byteLength < this.#headroom
+      ) {
+        this.#move(Math.min(live + this.#headroom, this.#maxCapacity));
+      }
+    } else if (live === 0 && this.#short) {
+      this.#spare = new WeakRef(this.#buffer);
+      this.#buffer = this.#small;
+      this.#start = this.#end = 0;
+    }
+    const capacity = this.#buffer.byteLength;
     // Compacting is cheap when it moves no more bytes than were consumed
     // since the last time: do it rather than offer a small tail.
     const cheap = this.#start > 0 && this.#start >= live;
     const free = capacity - this.#end;
     if (free >= this.#headroom || (free > 0 && !cheap)) {
+      this.#lastSpace = free;
       return this.#buffer.subarray(this.#end);
     }
     if (cheap || capacity >= this.#maxCapacity) {
       this.#buffer.copyWithin(0, this.#start, this.#end);
+      scanStats.bytesMoved += live;
     } else {
-      const grown = new Uint8Array(
+      this.#move(
         Math.min(
           Math.max(capacity * 2, live + this.#headroom),
           this.#maxCapacity,
         ),
       );
-      grown.set(this.#buffer.subarray(this.#start, this.#end));
-      this.#buffer = grown;
     }
-    scanStats.bytesMoved += live;
     this.#start = 0;
     this.#end = live;
     if (live === this.#buffer.byteLength) {
       throw new Error("DelimiterDecoder.space() needs next() after commit()");
     }
+    this.#lastSpace = this.#buffer.byteLength - this.#end;
     return this.#buffer.subarray(this.#end);
+  }
+
+  /** Moves the buffered bytes into a buffer of at least `size` bytes. */
+  #move(size: number): void {
+    const spare = this.#spare?.deref();
+    const grown = spare !== undefined && spare.byteLength >= size
+      ? spare
+      : new Uint8Array(size);
+    this.#spare = null;
+    grown.set(this.#buffer.subarray(this.#start, this.#end));
+    scanStats.bytesMoved += this.#end - this.#start;
+    this.#buffer = grown;
+    this.#end -= this.#start;
+    this.#start = 0;
   }
 
   /** Announces that `n` bytes were written at the start of `space()`. */
   commit(n: number): void {
+    this.#short = n < this.#lastSpace;
     this.#end += n;
   }
 
@@ -249,10 +288,10 @@ export class DelimiterDecoder {
    * Takes the next complete frame out: a fresh copy, without the delimiter
    * (and without a `"\r"` before it when `stripCR` is on).
    *
-   * @returns The frame, or `null` when more bytes are needed.
+   * @returns The frame, or `undefined` when more bytes are needed.
    * @throws {FrameTooLargeError} The frame is longer than `maxFrameSize`.
    */
-  next(): Uint8Array | null {
+  next(): Uint8Array | undefined {
     const start = this.#start;
     const to = Math.min(this.#end, start + this.#window);
     const found = this.#scanner.scan(this.#buffer, start + this.#scanned, to);
@@ -266,7 +305,7 @@ export class DelimiterDecoder {
           this.#maxFrameSize,
         );
       }
-      return null;
+      return undefined;
     }
     let frameEnd = found - this.#scanner.delimiter.byteLength;
     if (
@@ -289,11 +328,11 @@ export class DelimiterDecoder {
 
   /**
    * Checks that the stream ended exactly after a delimiter. Call it once
-   * {@linkcode next} returned `null` at end of stream.
+   * {@linkcode next} returned `undefined` at end of stream.
    *
    * @throws {UnexpectedEofError} Bytes after the last delimiter.
    */
-  finish(): void {
+  end(): void {
     const trailing = this.#end - this.#start;
     if (trailing === 0) return;
     throw new UnexpectedEofError({

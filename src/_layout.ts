@@ -112,10 +112,17 @@ export class Layout {
   /**
    * Parses the header at `buf[start..end)`. Returns false when more bytes are
    * needed; fills `out` and returns true when the header is complete. Throws
-   * `InvalidFrameError` or `FrameTooLargeError` for a header that must not be
-   * followed, before anything of that size is allocated.
+   * `InvalidFrameError`, or `FrameTooLargeError` for a payload over `cap`,
+   * for a header that must not be followed, before anything of that size is
+   * allocated.
    */
-  parse(buf: Uint8Array, start: number, end: number, out: HeaderInfo): boolean {
+  parse(
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    out: HeaderInfo,
+    cap: number = this.maxFrameSize,
+  ): boolean {
     const available = end - start;
     if (available < this.minHeader) return false;
     let value: number;
@@ -153,7 +160,7 @@ export class Layout {
         `Cannot read frame: length field ${value} with lengthAdjustment ${this.adjustment} gives a negative payload length`,
       );
     }
-    if (payloadLength > this.maxFrameSize) {
+    if (payloadLength > cap) {
       throw new FrameTooLargeError(payloadLength, this.maxFrameSize);
     }
     out.headerLength = headerLength;

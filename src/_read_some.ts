@@ -3,17 +3,15 @@
 // Reader contract checked, and zero-byte reads bounded instead of spun on.
 
 import { abortable, isAbortReason } from "./_abort.ts";
-import { NoProgressError, normalizeError } from "./errors.ts";
+import { checkCount, countEmptyRead } from "./_read_shell.ts";
+import { normalizeError } from "./errors.ts";
 import type { Reader } from "./types.ts";
-
-/** Zero-byte reads in a row before giving up (Go's `io` uses the same). */
-export const MAX_EMPTY_READS = 100;
 
 /**
  * Reads into `target` (not empty) until a read returns bytes: their count,
  * or `null` at the end of the stream.
  *
- * @throws {NoProgressError} {@linkcode MAX_EMPTY_READS} reads returned 0.
+ * @throws {NoProgressError} `MAX_CONSECUTIVE_EMPTY_READS` reads returned 0.
  * @throws {RangeError} The reader returned more than `target` holds.
  * @throws {unknown} `signal.reason`, or the reader's error mapped by
  * `normalizeError()`.
@@ -30,13 +28,8 @@ export async function readSome(
     } catch (error) {
       throw isAbortReason(error, signal) ? error : normalizeError(error);
     }
-    if (got === null) return null;
-    if (!Number.isInteger(got) || got < 0 || got > target.byteLength) {
-      throw new RangeError(
-        `Cannot read: reader returned ${got} for a ${target.byteLength}-byte buffer`,
-      );
-    }
-    if (got > 0) return got;
-    if (++emptyReads >= MAX_EMPTY_READS) throw new NoProgressError(emptyReads);
+    const n = checkCount(got, target.byteLength);
+    if (n !== 0) return n;
+    emptyReads = countEmptyRead(emptyReads);
   }
 }

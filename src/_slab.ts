@@ -11,7 +11,10 @@
 // bytes copies that frame and the bytes after it (up to the slab's room), so
 // the frames that follow are views into bytes already copied. One `set` per
 // slab instead of one per frame, plus one view per frame: measured on a
-// stream of 64 B frames, that halves the cost of an owned frame.
+// stream of 64 B frames, that halves the cost of an owned frame. A new slab
+// is no larger than the bytes buffered (at most 8 KiB), so a single small
+// frame gets a buffer of its own size, and a slab dropped by an idle reader
+// wastes nothing.
 
 const SLAB_SIZE = 8 * 1024;
 /** Frames up to this size share a slab; larger ones get their own buffer. */
@@ -50,14 +53,20 @@ export class Slab {
     this.#source = null;
   }
 
+  /** The reader goes idle: it lets go of the slab (its frames keep it). */
+  rest(): void {
+    this.#buffer = null;
+    this.#source = null;
+  }
+
   #mirror(src: Uint8Array, from: number, to: number, limit: number): void {
     let used = this.#used;
-    if (this.#buffer === null || used + (to - from) > SLAB_SIZE) {
-      this.#buffer = new ArrayBuffer(SLAB_SIZE);
+    if (this.#buffer === null || used + (to - from) > this.#buffer.byteLength) {
+      this.#buffer = new ArrayBuffer(Math.min(SLAB_SIZE, limit - from));
       this.#bytes = new Uint8Array(this.#buffer);
       used = 0;
     }
-    const end = Math.min(limit, from + SLAB_SIZE - used);
+    const end = Math.min(limit, from + this.#buffer.byteLength - used);
     this.#bytes.set(src.subarray(from, end), used);
     this.#source = src;
     this.#sourceStart = from;

@@ -49,15 +49,13 @@
  * @module
  */
 
-import { abortable, isAbortReason } from "./_abort.ts";
 import {
   checkSize,
   DEFAULT_READ_BUFFER_SIZE,
   DelimiterDecoder,
   resolveDelimiterOptions,
 } from "./_delimiter.ts";
-import { NoProgressError, normalizeError } from "./errors.ts";
-import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
+import { ReadShell } from "./_read_shell.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
 /**
@@ -139,18 +137,16 @@ export interface DelimiterOptions {
  */
 export interface DelimitedReaderOptions extends DelimiterOptions {
   /**
-   * The size of the reader's first buffer, and so about how much it asks
-   * for per `read()` of the underlying reader. The buffer grows past it only
-   * to hold a frame longer than it (up to `maxFrameSize`).
+   * About how much the reader asks for per `read()` of the underlying
+   * reader while data streams in. The reader starts with a 4 KiB buffer (or
+   * this size, if smaller), takes this much more once a read fills it, and
+   * goes back to 4 KiB after a read that came back short, so an idle reader
+   * holds at most 4 KiB. The buffer grows past this size only to hold a
+   * frame longer than it (up to `maxFrameSize`).
    *
    * @default {65536}
    */
   readBufferSize?: number;
-}
-
-interface PendingRead {
-  readonly promise: Promise<number | null>;
-  readonly size: number;
 }
 
 /**
@@ -260,13 +256,7 @@ interface PendingRead {
  * ```
  */
 export class DelimitedReader implements AsyncIterable<Uint8Array> {
-  readonly #reader: Reader;
-  readonly #decoder: DelimiterDecoder;
-  #pending: PendingRead | undefined;
-  #emptyReads = 0;
-  #ended = false; // the underlying reader returned null
-  #error: { reason: unknown } | undefined;
-  #busy = false;
+  readonly #shell: ReadShell;
 
   /**
    * Wraps `reader`. Nothing is read until the first {@linkcode read}.
@@ -292,8 +282,11 @@ export class DelimitedReader implements AsyncIterable<Uint8Array> {
       options.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE,
       1,
     );
-    this.#reader = reader;
-    this.#decoder = new DelimiterDecoder(resolved, readBufferSize);
+    this.#shell = new ReadShell(
+      reader,
+      new DelimiterDecoder(resolved, readBufferSize),
+      "DelimitedReader",
+    );
   }
 
   /**
@@ -343,32 +336,8 @@ export class DelimitedReader implements AsyncIterable<Uint8Array> {
    * assert.equal(new TextDecoder().decode(frame!), "late");
    * ```
    */
-  async read(options: SignalOptions = {}): Promise<Uint8Array | null> {
-    if (this.#busy) {
-      throw new TypeError(
-        "Cannot read: another read() on this DelimitedReader is still pending",
-      );
-    }
-    if (this.#error !== undefined) throw this.#error.reason;
-    const { signal } = options;
-    signal?.throwIfAborted();
-    this.#busy = true;
-    try {
-      while (true) {
-        const frame = this.#decoder.next();
-        if (frame !== null) return frame;
-        if (this.#ended) {
-          this.#decoder.finish();
-          return null;
-        }
-        await this.#fill(signal);
-      }
-    } catch (error) {
-      if (!isAbortReason(error, signal)) this.#error = { reason: error };
-      throw error;
-    } finally {
-      this.#busy = false;
-    }
+  read(options: SignalOptions = {}): Promise<Uint8Array | null> {
+    return this.#shell.read(options.signal);
   }
 
   /**
@@ -402,50 +371,5 @@ export class DelimitedReader implements AsyncIterable<Uint8Array> {
       yield frame;
       frame = await this.read();
     }
-  }
-
-  // Adds bytes to the decoder (or notes the end of stream) with one read of
-  // the underlying reader: the one left in flight by an aborted read() if
-  // there is one, so that its bytes land where they were expected.
-  async #fill(signal: AbortSignal | undefined): Promise<void> {
-    let pending = this.#pending;
-    if (pending === undefined) {
-      signal?.throwIfAborted();
-      const target = this.#decoder.space();
-      let promise: Promise<number | null>;
-      try {
-        promise = this.#reader.read(target);
-      } catch (error) {
-        promise = Promise.reject(error);
-      }
-      pending = { promise, size: target.byteLength };
-      this.#pending = pending;
-    }
-    let got: number | null;
-    try {
-      got = await abortable(pending.promise, signal);
-    } catch (error) {
-      if (isAbortReason(error, signal)) throw error;
-      this.#pending = undefined;
-      throw normalizeError(error);
-    }
-    this.#pending = undefined;
-    if (got === null) {
-      this.#ended = true;
-      return;
-    }
-    if (!Number.isInteger(got) || got < 0 || got > pending.size) {
-      throw new RangeError(
-        `Cannot read: reader returned ${got} for a ${pending.size}-byte buffer`,
-      );
-    }
-    if (got === 0) {
-      if (++this.#emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
-        throw new NoProgressError(this.#emptyReads);
-      }
-      return;
-    }
-    this.#emptyReads = 0;
-    this.#decoder.commit(got);
   }
 }

@@ -102,14 +102,11 @@ export class DelimiterDecoderStream
           space.set(chunk.subarray(offset, offset + n));
           decoder.commit(n);
           offset += n;
-          for (let frame = decoder.next(); frame !== null;) {
-            emit(frame);
-            frame = decoder.next();
-          }
+          for (let frame; (frame = decoder.next()) !== undefined;) emit(frame);
         }
       },
       end() {
-        decoder.finish();
+        decoder.end();
       },
     });
   }

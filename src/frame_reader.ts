@@ -4,21 +4,43 @@
  * @module
  */
 
-import { abortable, isAbortReason } from "./_abort.ts";
-import { type HeaderInfo, type Layout, layoutOf } from "./_layout.ts";
-import {
-  FrameTooLargeError,
-  NoProgressError,
-  normalizeError,
-  UnexpectedEofError,
-} from "./errors.ts";
+import { isChunkSource } from "./_chunk_source.ts";
+import { layoutOf } from "./_layout.ts";
+import { discardOf, LengthDecoder } from "./_length_decoder.ts";
+import { ReadShell, readSource } from "./_read_shell.ts";
 import type { FrameOptions } from "./frame_options.ts";
-import { Slab } from "./_slab.ts";
-import { MAX_CONSECUTIVE_EMPTY_READS } from "./read_exact.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
 /**
  * Options for {@linkcode FrameReader}.
+ *
+ * @example Skip frames over the cap and read on
+ * ```ts
+ * import { encodeFrame, FrameReader, type FrameReaderOptions } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new Uint8Array([
+ *   ...encodeFrame(new Uint8Array([1])),
+ *   ...encodeFrame(new Uint8Array(100)), // over the cap of 10
+ *   ...encodeFrame(new Uint8Array([2])),
+ * ]);
+ * const stream = new ReadableStream<Uint8Array>({
+ *   start(controller) {
+ *     controller.enqueue(wire);
+ *     controller.close();
+ *   },
+ * });
+ * const skipped: number[] = [];
+ * const options: FrameReaderOptions = {
+ *   maxFrameSize: 10,
+ *   discardTooLongFrames: true,
+ *   onDiscard: (size) => skipped.push(size),
+ * };
+ * const frames: number[] = [];
+ * for await (const frame of new FrameReader(stream, options)) frames.push(frame[0]!);
+ * assert.deepEqual(frames, [1, 2]);
+ * assert.deepEqual(skipped, [100]);
+ * ```
  *
  * @example Borrowed frames and a smaller buffer
  * ```ts
@@ -47,6 +69,16 @@ export interface FrameReaderOptions extends FrameOptions {
    * up to this many bytes, which can hold many small frames. A frame larger
    * than half of it is read straight into a buffer of its own.
    *
+   * The buffer grows on demand: the reader starts with 4 KiB (or this size,
+   * if smaller) and switches to the full size when a read fills the small
+   * buffer or a frame does not fit it; once a read comes back short (the
+   * peer had sent nothing more), the next read goes into 4 KiB again. So an
+   * idle reader holds at most 4 KiB; the full-size buffer is then held only
+   * weakly, reused if traffic resumes before the garbage collector takes it.
+   *
+   * A reader of chunks (a `ReadableStream`, a connection of
+   * `tcpframe/node`) has no read buffer and ignores this option.
+   *
    * @default {65536}
    */
   readBufferSize?: number;
@@ -56,11 +88,34 @@ export interface FrameReaderOptions extends FrameOptions {
    * next step of a `for await` loop): process it, or copy what you keep,
    * before reading on. In exchange nothing is allocated per frame, which
    * matters for large frames (a fresh 1 MiB buffer per frame roughly doubles
-   * the CPU cost of receiving it) and for floods of small ones.
+   * the CPU cost of receiving it) and for floods of small ones. The buffer
+   * that large frames are read into is held weakly between frames, so a
+   * reader that stops receiving them gives it back to the garbage collector.
    *
    * @default {false}
    */
   borrowFrames?: boolean;
+  /**
+   * Skip a frame whose length is over `maxFrameSize` instead of failing
+   * (Netty's `discardingTooLongFrame`): its payload is read and dropped,
+   * never buffered whole, `onDiscard` is told its length, and reading goes
+   * on with the next frame. Without it such a frame fails the reader with
+   * {@linkcode FrameTooLargeError}. A header that cannot describe a frame
+   * ({@linkcode InvalidFrameError}) fails either way, and so does a stream
+   * that ends inside a skipped frame ({@linkcode UnexpectedEofError}, with
+   * an empty `partial`).
+   *
+   * @default {false}
+   */
+  discardTooLongFrames?: boolean;
+  /**
+   * With `discardTooLongFrames`, called with the announced payload length of
+   * each frame skipped, as soon as its header is read. What it throws fails
+   * the reader. Only valid with `discardTooLongFrames`.
+   *
+   * @default {undefined}
+   */
+  onDiscard?: ((size: number) => void) | undefined;
 }
 
 /**
@@ -81,13 +136,20 @@ export type FrameReadOptions = SignalOptions;
 const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
 
 /**
- * Reads length-prefixed frames from a {@linkcode Reader}, buffered.
+ * Reads length-prefixed frames from a {@linkcode Reader}, buffered, or from
+ * a stream of chunks.
  *
  * - **Fast**: one `read` on the underlying reader serves every small frame
  *   it delivered; frames already buffered are handed out without waiting.
+ * - **Chunks taken as they are**: over a `ReadableStream<Uint8Array>` (such
+ *   as Deno's `conn.readable`) or a connection of `tcpframe/node`, frames
+ *   are cut out of the chunks the source hands out, with no read buffer: a
+ *   frame inside one chunk is a view of it, a frame split across chunks is
+ *   copied once into its own buffer.
  * - **Bounded**: memory stays within `maxFrameSize` plus one read buffer; a
  *   hostile length gives {@linkcode FrameTooLargeError} before any
- *   allocation of that size.
+ *   allocation of that size. The read buffer grows on demand: an idle
+ *   reader holds at most 4 KiB (see `readBufferSize`).
  * - **Large frames** (over half the read buffer) are read straight into
  *   their own exact-size buffer: no second copy.
  * - **Lossless cancellation**: when a `read({ signal })` is aborted, the
@@ -98,9 +160,12 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  * reads never overwrite it. Small frames (under 4 KiB) are views into a
  * shared 8 KiB slab that holds only bytes of this reader's stream (frames
  * before and after it, and their headers; as Node's `Buffer` pool does):
- * use `frame.byteOffset` and `frame.byteLength` with `frame.buffer`. With
- * `borrowFrames: true` a frame is a view that is valid only until the next
- * read, and no buffer is allocated per frame.
+ * use `frame.byteOffset` and `frame.byteLength` with `frame.buffer`. A
+ * frame cut out of a chunk is a view of that chunk, which nothing writes to
+ * again: it is owned too, and keeps the chunk's whole buffer alive (64 KiB
+ * per chunk of Deno's `conn.readable`; copy a small frame you keep for
+ * long). With `borrowFrames: true` a frame is a view that is valid only
+ * until the next read, and no buffer is allocated per frame.
  *
  * One read at a time: a `read()` while another is pending rejects with
  * `TypeError`.
@@ -111,7 +176,9 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  * is not such an error.
  *
  * The `FrameReader` does not own the underlying reader: leaving a
- * `for await` loop early does not close the connection.
+ * `for await` loop early does not close the connection. A stream is locked
+ * to the reader for good (Deno closes a connection whose `readable` was
+ * read to its end).
  *
  * @example Iterate over the frames of a connection
  * ```ts
@@ -137,6 +204,29 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  *   frames.push(new TextDecoder().decode(frame));
  * }
  * assert.deepEqual(frames, ["one", "two"]);
+ * ```
+ *
+ * @example Frames from a ReadableStream, such as Deno's conn.readable
+ * ```ts
+ * import { encodeFrame, FrameReader } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const wire = new Uint8Array([
+ *   ...encodeFrame(new Uint8Array([1, 2])),
+ *   ...encodeFrame(new Uint8Array([3])),
+ * ]);
+ * // Chunks cut anywhere: a frame may span several of them.
+ * const chunks = [wire.slice(0, 3), wire.slice(3, 7), wire.slice(7)];
+ * const stream = new ReadableStream<Uint8Array>({
+ *   pull(controller) {
+ *     const chunk = chunks.shift();
+ *     if (chunk === undefined) controller.close();
+ *     else controller.enqueue(chunk);
+ *   },
+ * });
+ * const frames: number[][] = [];
+ * for await (const frame of new FrameReader(stream)) frames.push([...frame]);
+ * assert.deepEqual(frames, [[1, 2], [3]]);
  * ```
  *
  * @example A deadline per frame that loses nothing
@@ -165,51 +255,37 @@ const DEFAULT_READ_BUFFER_SIZE = 64 * 1024;
  * ```
  */
 export class FrameReader implements AsyncIterable<Uint8Array> {
-  readonly #reader: Reader;
-  readonly #layout: Layout;
-  readonly #buf: Uint8Array;
-  readonly #info: HeaderInfo = { headerLength: 0, payloadLength: 0 };
-  readonly #borrow: boolean;
-  /** Borrow mode: the reusable home of large frames. */
-  #largeStore: Uint8Array = new Uint8Array(0);
-  readonly #slab = new Slab();
-  #busy = false;
-  #start = 0;
-  #end = 0;
-  /** A large frame being filled straight from the reader, or null. */
-  #frame: Uint8Array | null = null;
-  #filled = 0;
-  /** Bytes of the large frame that belong to its kept header. */
-  #kept = 0;
-  /** The last frame was large: read the next header on its own. */
-  #afterLarge = false;
-  #pending: Promise<number | null> | null = null;
-  #pendingIntoFrame = false;
-  /** The size of the buffer handed to the read in flight. */
-  #pendingRoom = 0;
-  #eof = false;
-  #error: unknown = undefined;
-  #emptyReads = 0;
+  readonly #shell: ReadShell;
 
   /**
    * Creates a frame reader.
    *
-   * @param reader The byte stream, e.g. a `Deno.Conn`.
+   * @param reader The byte stream: a {@linkcode Reader} such as a
+   * `Deno.Conn` or a connection of `tcpframe/node`, or a
+   * `ReadableStream<Uint8Array>` such as `conn.readable`, which it locks.
    * @param options The layout, the cap and the read buffer size.
+   * @throws {TypeError} `reader` is neither a `Reader` nor a
+   * `ReadableStream`, or the stream is locked.
    * @throws {TypeError | RangeError} An option is invalid.
    */
-  constructor(reader: Reader, options?: FrameReaderOptions) {
-    this.#reader = reader;
-    this.#layout = layoutOf(options);
+  constructor(
+    reader: Reader | ReadableStream<Uint8Array>,
+    options?: FrameReaderOptions,
+  ) {
+    const layout = layoutOf(options);
     const size = options?.readBufferSize ?? DEFAULT_READ_BUFFER_SIZE;
     if (!Number.isSafeInteger(size) || size < 1) {
       throw new RangeError(
         `Cannot use readBufferSize ${size}: expected a positive integer`,
       );
     }
-    this.#borrow = options?.borrowFrames ?? false;
-    // Room for the longest possible header, whatever the caller chose.
-    this.#buf = new Uint8Array(Math.max(size, this.#layout.offset + 16));
+    const source = readSource(reader, "FrameReader", true);
+    const decoder = new LengthDecoder(layout, {
+      borrow: options?.borrowFrames ?? false,
+      bufferSize: isChunkSource(source) ? 0 : size,
+      onDiscard: discardOf(options),
+    });
+    this.#shell = new ReadShell(source, decoder, "FrameReader");
   }
 
   /**
@@ -229,14 +305,7 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @throws {unknown} `signal.reason` when the signal aborts.
    */
   read(options?: FrameReadOptions): Promise<Uint8Array | null> {
-    const signal = options?.signal;
-    try {
-      const frame = this.#ready(signal);
-      if (frame !== undefined) return Promise.resolve(frame);
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return this.#readSlow(signal);
+    return this.#shell.read(options?.signal);
   }
 
   /**
@@ -246,17 +315,18 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    * @returns An async iterator of frames.
    */
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    const shell = this.#shell;
     return {
       next: (): Promise<IteratorResult<Uint8Array>> => {
         try {
-          const frame = this.#ready(undefined);
+          const frame = shell.ready(undefined);
           if (frame !== undefined) {
             return Promise.resolve({ done: false, value: frame });
           }
         } catch (error) {
           return Promise.reject(error);
         }
-        return this.#readSlow(undefined).then((frame) =>
+        return shell.wait(undefined).then((frame) =>
           frame === null
             ? { done: true, value: undefined }
             : { done: false, value: frame }
@@ -315,263 +385,15 @@ export class FrameReader implements AsyncIterable<Uint8Array> {
    */
   readBatch(options?: FrameReadOptions): Promise<Uint8Array[] | null> {
     const signal = options?.signal;
+    const shell = this.#shell;
     try {
-      const frame = this.#ready(signal);
-      if (frame !== undefined) return Promise.resolve(this.#drain([frame]));
+      const frame = shell.ready(signal);
+      if (frame !== undefined) return Promise.resolve(shell.drain([frame]));
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#readSlow(signal).then((frame) =>
-      frame === null ? null : this.#drain([frame])
+    return shell.wait(signal).then((frame) =>
+      frame === null ? null : shell.drain([frame])
     );
   }
-
-  /**
-   * The checks every read starts with, and its fast path: the next frame if
-   * it is already complete in the buffer, `undefined` if the read must wait.
-   * Throws for a concurrent read, an aborted signal or a bad header.
-   */
-  #ready(signal: AbortSignal | undefined): Uint8Array | undefined {
-    if (this.#busy) throw concurrentRead();
-    if (signal?.aborted) throw signal.reason;
-    if (this.#pending !== null || this.#frame !== null) return undefined;
-    return this.#takeBuffered();
-  }
-
-  /** Appends every frame already complete in the buffer to `batch`. */
-  #drain(batch: Uint8Array[]): Uint8Array[] {
-    while (this.#error === undefined) {
-      let frame: Uint8Array | undefined;
-      try {
-        frame = this.#takeBuffered();
-      } catch {
-        break; // remembered by #fail: the next read throws it
-      }
-      if (frame === undefined) break;
-      batch.push(frame);
-    }
-    return batch;
-  }
-
-  /**
-   * Returns the next frame if it is already complete in the buffer;
-   * `undefined` if more bytes are needed. Throws (and remembers) a bad
-   * header.
-   */
-  #takeBuffered(): Uint8Array | undefined {
-    if (this.#error !== undefined) throw this.#error;
-    const buf = this.#buf;
-    const start = this.#start;
-    const available = this.#end - start;
-    let headerLength: number;
-    let payloadLength: number;
-    const layout = this.#layout;
-    if (layout.isDefault) {
-      if (available < 4) return undefined;
-      payloadLength = ((buf[start]! << 24) | (buf[start + 1]! << 16) |
-        (buf[start + 2]! << 8) | buf[start + 3]!) >>> 0;
-      if (payloadLength > layout.maxFrameSize) {
-        throw this.#fail(
-          new FrameTooLargeError(payloadLength, layout.maxFrameSize),
-        );
-      }
-      headerLength = 4;
-    } else {
-      try {
-        if (!layout.parse(buf, start, this.#end, this.#info)) return undefined;
-      } catch (error) {
-        throw this.#fail(error);
-      }
-      headerLength = this.#info.headerLength;
-      payloadLength = this.#info.payloadLength;
-    }
-    const total = headerLength + payloadLength;
-    if (total > available) return undefined;
-    const from = start + layout.stripFor(headerLength);
-    const frame = this.#borrow
-      ? new Uint8Array(buf.buffer, from, start + total - from)
-      : this.#slab.copy(buf, from, start + total, this.#end);
-    if (total === available) {
-      this.#start = this.#end = 0;
-      this.#slab.forget();
-    } else {
-      this.#start = start + total;
-    }
-    return frame;
-  }
-
-  async #readSlow(signal: AbortSignal | undefined): Promise<Uint8Array | null> {
-    if (this.#error !== undefined) throw this.#error;
-    this.#busy = true;
-    try {
-      return await this.#readLoop(signal);
-    } finally {
-      this.#busy = false;
-    }
-  }
-
-  async #readLoop(signal: AbortSignal | undefined): Promise<Uint8Array | null> {
-    for (;;) {
-      if (this.#pending !== null) {
-        // A read left in flight by an aborted call: it comes first.
-        await this.#fill(signal);
-      }
-      const large = this.#frame;
-      if (large !== null) {
-        if (this.#filled === large.byteLength) {
-          this.#frame = null;
-          this.#afterLarge = true;
-          return large;
-        }
-        if (this.#eof) {
-          throw this.#fail(
-            new UnexpectedEofError({
-              bytesRead: this.#filled - this.#kept,
-              expected: large.byteLength - this.#kept,
-              partial: large.slice(this.#kept, this.#filled),
-              what: "frame payload",
-            }),
-          );
-        }
-        this.#startRead(large.subarray(this.#filled), true);
-        continue;
-      }
-      const frame = this.#takeBuffered();
-      if (frame !== undefined) return frame;
-      const available = this.#end - this.#start;
-      const headerKnown = this.#layout.parse(
-        this.#buf,
-        this.#start,
-        this.#end,
-        this.#info,
-      );
-      if (this.#eof) {
-        if (available === 0) return null;
-        throw this.#fail(this.#truncated(headerKnown, available));
-      }
-      if (headerKnown) {
-        const { headerLength, payloadLength } = this.#info;
-        if (headerLength + payloadLength > this.#buf.byteLength >>> 1) {
-          this.#beginLarge(headerLength, payloadLength);
-          continue;
-        }
-      }
-      if (this.#start > 0 && this.#end > this.#buf.byteLength >>> 1) {
-        this.#buf.copyWithin(0, this.#start, this.#end);
-        this.#end -= this.#start;
-        this.#start = 0;
-        this.#slab.forget();
-      }
-      // After a large frame, read only the next header: when the next frame
-      // is large too, its payload then goes straight into its own buffer,
-      // instead of filling the read buffer first and being copied from it.
-      const headerEnd = this.#start + this.#layout.minHeader;
-      if (this.#afterLarge && headerEnd > this.#end) {
-        this.#startRead(this.#buf.subarray(this.#end, headerEnd), false);
-      } else {
-        this.#afterLarge = false;
-        this.#startRead(this.#buf.subarray(this.#end), false);
-      }
-    }
-  }
-
-  /** Moves what is buffered of a large frame into its own buffer. */
-  #beginLarge(headerLength: number, payloadLength: number): void {
-    const strip = this.#layout.stripFor(headerLength);
-    const kept = headerLength - strip;
-    const size = kept + payloadLength;
-    let large: Uint8Array;
-    if (this.#borrow) {
-      if (this.#largeStore.byteLength < size) {
-        this.#largeStore = new Uint8Array(size);
-      }
-      large = this.#largeStore.subarray(0, size);
-    } else {
-      large = new Uint8Array(size);
-    }
-    const from = this.#start + strip;
-    large.set(this.#buf.subarray(from, this.#end));
-    this.#filled = this.#end - from;
-    this.#kept = kept;
-    this.#frame = large;
-    this.#start = this.#end = 0;
-    this.#slab.forget();
-  }
-
-  #truncated(headerKnown: boolean, available: number): UnexpectedEofError {
-    const from = this.#start;
-    if (!headerKnown) {
-      return new UnexpectedEofError({
-        bytesRead: available,
-        expected: this.#layout.varint
-          ? Math.max(this.#layout.minHeader, available + 1)
-          : this.#layout.minHeader,
-        partial: this.#buf.slice(from, this.#end),
-        what: "frame header",
-      });
-    }
-    const { headerLength, payloadLength } = this.#info;
-    return new UnexpectedEofError({
-      bytesRead: available - headerLength,
-      expected: payloadLength,
-      partial: this.#buf.slice(from + headerLength, this.#end),
-      what: "frame payload",
-    });
-  }
-
-  /** Starts a read into `target` and marks it as the read in flight. */
-  #startRead(target: Uint8Array, intoFrame: boolean): void {
-    try {
-      this.#pending = this.#reader.read(target);
-    } catch (error) {
-      this.#pending = Promise.reject(error);
-    }
-    this.#pendingIntoFrame = intoFrame;
-    this.#pendingRoom = target.byteLength;
-  }
-
-  /** Waits for the read in flight and applies its result. */
-  async #fill(signal: AbortSignal | undefined): Promise<void> {
-    let n: number | null;
-    try {
-      n = await abortable(this.#pending!, signal);
-    } catch (error) {
-      if (isAbortReason(error, signal)) throw error; // the read stays in flight
-      this.#pending = null;
-      throw this.#fail(normalizeError(error));
-    }
-    this.#pending = null;
-    if (n === null) {
-      this.#eof = true;
-      return;
-    }
-    const room = this.#pendingRoom;
-    if (!Number.isInteger(n) || n < 0 || n > room) {
-      throw this.#fail(
-        new RangeError(
-          `Cannot read frame: reader returned ${n} for a ${room}-byte buffer`,
-        ),
-      );
-    }
-    if (n === 0) {
-      if (++this.#emptyReads >= MAX_CONSECUTIVE_EMPTY_READS) {
-        throw this.#fail(new NoProgressError(this.#emptyReads));
-      }
-      return;
-    }
-    this.#emptyReads = 0;
-    if (this.#pendingIntoFrame) this.#filled += n;
-    else this.#end += n;
-  }
-
-  #fail(error: unknown): unknown {
-    this.#error = error;
-    return error;
-  }
-}
-
-function concurrentRead(): TypeError {
-  return new TypeError(
-    "Cannot read: another read() on this FrameReader is still pending",
-  );
 }

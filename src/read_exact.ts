@@ -4,26 +4,11 @@
  * @module
  */
 
-import { MAX_EMPTY_READS, readSome } from "./_read_some.ts";
+import { readSome } from "./_read_some.ts";
 import { UnexpectedEofError } from "./errors.ts";
 import type { Reader, SignalOptions } from "./types.ts";
 
-/**
- * How many reads in a row may return 0 bytes before reading gives up with
- * {@linkcode NoProgressError} (Go's `io` uses the same bound).
- *
- * @example The bound on zero-byte reads
- * ```ts
- * import { MAX_CONSECUTIVE_EMPTY_READS, NoProgressError, readExact } from "@tcpframe/tcpframe";
- * import assert from "node:assert/strict";
- *
- * let calls = 0;
- * const stuck = { read: () => (calls++, Promise.resolve(0)) };
- * await assert.rejects(readExact(stuck, 1), NoProgressError);
- * assert.equal(calls, MAX_CONSECUTIVE_EMPTY_READS);
- * ```
- */
-export const MAX_CONSECUTIVE_EMPTY_READS: number = MAX_EMPTY_READS;
+export { MAX_CONSECUTIVE_EMPTY_READS } from "./_read_shell.ts";
 
 /**
  * Options for {@linkcode readExact}.

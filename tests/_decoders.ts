@@ -78,6 +78,28 @@ export const decoders: Record<string, Decode> = {
     }
     return frames;
   },
+  async "FrameReader (ReadableStream)"(chunks, options) {
+    const frames: Uint8Array[] = [];
+    const stream = streamOf(chunks.map((c) => c.slice()));
+    for await (const frame of new FrameReader(stream, options)) {
+      frames.push(frame);
+    }
+    return frames;
+  },
+  async "FrameReader.readBatch() (ReadableStream, borrowed frames)"(
+    chunks,
+    options,
+  ) {
+    const frames: Uint8Array[] = [];
+    const stream = streamOf(chunks.map((c) => c.slice()));
+    const reader = new FrameReader(stream, { ...options, borrowFrames: true });
+    for (let batch; (batch = await reader.readBatch()) !== null;) {
+      assert(batch.length > 0, "a batch is never empty");
+      // Borrowed frames are valid until the next read: copy them first.
+      frames.push(...batch.map((frame) => frame.slice()));
+    }
+    return frames;
+  },
   FrameDecoderStream(chunks, options) {
     return collect(
       streamOf(chunks.map((c) => c.slice())).pipeThrough(

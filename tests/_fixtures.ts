@@ -60,6 +60,18 @@ export class ChunkedReader implements Reader {
   }
 }
 
+/** A reader that records the size of every buffer it is offered. */
+export function offeredSizes(inner: Reader): Reader & { offered: number[] } {
+  const offered: number[] = [];
+  return {
+    offered,
+    read(p) {
+      offered.push(p.byteLength);
+      return inner.read(p);
+    },
+  };
+}
+
 /** A reader that plays a fixed script of results. */
 export function scriptedReader(
   script: ReadonlyArray<Uint8Array | null | 0 | Error>,

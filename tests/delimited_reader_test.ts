@@ -439,3 +439,37 @@ test("DelimitedReader property: any lines, any chunking, any buffer size give th
     { numRuns: 1000 },
   );
 });
+
+test("DelimitedReader reads into 4 KiB while idle, grows for a burst, and goes back to 4 KiB after a short read", async () => {
+  const inner = deferredReader();
+  const offered: number[] = [];
+  const spy: Reader = {
+    read(p) {
+      offered.push(p.byteLength);
+      return inner.read(p);
+    },
+  };
+  const reader = new DelimitedReader(spy);
+  const line = bytes("x".repeat(63) + "\n"); // 64 bytes
+  const lines = (n: number) => concat(Array(n).fill(line));
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+  let next = reader.read();
+  await tick();
+  assert.deepEqual(offered, [4096], "an idle reader's buffer is small");
+  inner.deliver(lines(64)); // exactly 4 KiB: a burst
+  assert.equal((await next)?.byteLength, 63);
+  for (let i = 1; i < 64; i++) await reader.read();
+
+  next = reader.read();
+  await tick();
+  assert.ok(offered[1]! > 4096, `grew to ${offered[1]}`);
+  inner.deliver(lines(3)); // a short read: the source had no more
+  for (let i = 0; i < 3; i++) {
+    assert.equal((await next)?.byteLength, 63), next = reader.read();
+  }
+  await tick();
+  assert.equal(offered[2], 4096, "quiet again: small");
+  inner.deliver(null);
+  assert.equal(await next, null);
+});

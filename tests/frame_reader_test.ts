@@ -13,6 +13,7 @@ import {
   ChunkedReader,
   concat,
   ManualReader,
+  offeredSizes,
   pseudoRandomBytes,
   scriptedReader,
   tick,
@@ -30,7 +31,11 @@ test("FrameReader serves many small frames from one underlying read", async () =
   for (const expected of frames) {
     assert.deepEqual(await framed.read(), expected);
   }
-  assert.equal(reader.calls, 1, "34 KB of frames fit one 64 KiB read");
+  assert.equal(
+    reader.calls,
+    2,
+    "a 4 KiB first read, which fills the small buffer, then the full 64 KiB buffer takes the other 30 KB in one read",
+  );
   assert.equal(await framed.read(), null);
 });
 
@@ -48,7 +53,7 @@ test("FrameReader reads a large frame straight into its own exact-size buffer", 
   assert.deepEqual(frame, big);
   // After the first buffered read, each read targets the rest of the frame:
   // the frame's own buffer, never more than what is left of it.
-  let left = big.byteLength - (50_000 - 4);
+  let left = big.byteLength - (Math.min(offered[0]!, 50_000) - 4);
   for (const size of offered.slice(1)) {
     assert.equal(size, left);
     left -= Math.min(size, 50_000);
@@ -75,16 +80,16 @@ test("FrameReader reads the header after a large frame on its own, so the next l
   const got: Uint8Array[] = [];
   for await (const frame of framed) got.push(frame);
   assert.deepEqual(got, frames);
-  // Frame 1 fills the 64 KiB read buffer first; after it, each header is
+  // Frame 1 fills the 4 KiB first read buffer; after it, each header is
   // read alone and each large payload straight into its frame.
   assert.deepEqual(offered, [
-    65536, // frame 1 header + start of its payload
-    100_000 - (65536 - 4), // the rest of frame 1, into the frame
+    4096, // frame 1 header + start of its payload
+    100_000 - (4096 - 4), // the rest of frame 1, into the frame
     4, // frame 2 header alone
     100_000, // frame 2 payload, into the frame
     4, // frame 3 header alone: a small frame
-    65536 - 4, // normal reads again: frames 3, 4, and frame 5's start
-    100_000 - (65536 - 4 - 10 - 7 - 4), // the rest of frame 5
+    4096 - 4, // normal reads again: frames 3, 4, and frame 5's start
+    100_000 - (4096 - 4 - 10 - 7 - 4), // the rest of frame 5
     4, // the end
   ]);
 });
@@ -325,11 +330,15 @@ test("FrameReader.readBatch() returns every frame one underlying read delivered"
   );
   const reader = new ChunkedReader(concat(frames.map((f) => encodeFrame(f))));
   const framed = new FrameReader(reader);
-  const batch = await framed.readBatch();
-  assert.equal(batch?.length, 300);
-  assert.deepEqual(batch, frames);
+  // The first read fills the 4 KiB first buffer: 60 frames and 16 bytes.
+  const first = await framed.readBatch();
+  assert.equal(first?.length, 60);
+  // The full-size buffer then takes the other 240 frames in one read.
+  const second = await framed.readBatch();
+  assert.equal(second?.length, 240);
+  assert.deepEqual([...first!, ...second!], frames);
   assert.equal(await framed.readBatch(), null);
-  assert.equal(reader.calls, 2, "one read for the frames, one for the end");
+  assert.equal(reader.calls, 3, "one read per batch, one for the end");
 });
 
 test("FrameReader.readBatch() hands out the frames before a bad header, then throws", async () => {
@@ -380,4 +389,41 @@ test("FrameReader.readBatch() waits losslessly when aborted, like read()", async
     TypeError,
   );
   manual.end();
+});
+
+test("FrameReader starts with a 4 KiB read buffer, grows it when a read fills it, and goes back to 4 KiB once a read comes back short", async () => {
+  const manual = new ManualReader();
+  const spy = offeredSizes(manual);
+  const framed = new FrameReader(spy);
+  const frame = pseudoRandomBytes(60, 1);
+  const frames = (n: number) => concat(Array(n).fill(encodeFrame(frame)));
+
+  let batch = framed.readBatch();
+  await tick();
+  assert.deepEqual(spy.offered, [4096], "an idle reader's buffer is small");
+  manual.deliver(frames(64)); // exactly 4 KiB: the small buffer is full
+  assert.equal((await batch)?.length, 64);
+
+  batch = framed.readBatch();
+  await tick();
+  assert.deepEqual(spy.offered, [4096, 65536], "a burst: full size");
+  manual.deliver(frames(10)); // a short read: the source had no more
+  assert.equal((await batch)?.length, 10);
+
+  batch = framed.readBatch();
+  await tick();
+  assert.deepEqual(spy.offered, [4096, 65536, 4096], "quiet again: small");
+  manual.end();
+  assert.equal(await batch, null);
+});
+
+test("FrameReader grows its small read buffer for a frame over half of it", async () => {
+  const big = pseudoRandomBytes(3000, 2);
+  const wire = encodeFrame(big);
+  const spy = offeredSizes(new ChunkedReader(wire, [100]));
+  const framed = new FrameReader(spy);
+  assert.deepEqual(await framed.read(), big);
+  // 100 bytes into the small buffer, then the rest into the full-size one
+  // (a 3 KiB frame is not large enough for a buffer of its own).
+  assert.deepEqual(spy.offered.slice(0, 2), [4096, 65536 - 100]);
 });

@@ -29,6 +29,11 @@ const DEFAULT_READ_BUFFER_SIZE = 65_536;
 const DEFAULT_MAX_FRAME_SIZE = 1_048_576;
 /** FrameReader and FrameDecoderStream copy small frames into 8 KiB slabs. */
 const SLAB_SIZE = 8192;
+/**
+ * A FrameReader that has received nothing yet reads into a buffer of at most
+ * 4 KiB; it grows to `readBufferSize` only once reads fill it.
+ */
+const SMALL_READ_BUFFER = 4096;
 /** Reads after the end that a decoder may make before it counts as spinning. */
 const READS_AFTER_END = 3;
 
@@ -110,6 +115,21 @@ async function outcomeOf(
   } catch (error) {
     return { frames, error };
   }
+}
+
+/** Every frame `readFrame` reads from `reader`, then its end or error. */
+function readFrameOutcome(
+  reader: Reader,
+  options: FrameOptions,
+): Promise<Outcome> {
+  const frames: Uint8Array[] = [];
+  return outcomeOf(frames, async () => {
+    for (;;) {
+      const frame = await readFrame(reader, options);
+      if (frame === null) return;
+      frames.push(frame);
+    }
+  });
 }
 
 /** Fails unless `error` is one of tcpframe's errors for what the peer did. */
@@ -316,14 +336,8 @@ test("fuzz: FrameReader, readFrame and FrameDecoderStream end in frames, null or
 
         // readFrame: asks for exactly the header, then exactly the frame.
         const direct = new HostileReader(wire, sizes, ending);
-        const byReadFrame: Uint8Array[] = [];
-        const one = await outcomeOf(byReadFrame, async () => {
-          for (;;) {
-            const frame = await readFrame(direct, options);
-            if (frame === null) return;
-            byReadFrame.push(frame);
-          }
-        });
+        const one = await readFrameOutcome(direct, options);
+        const byReadFrame = one.frames;
         assertTyped(one.error, ending, "readFrame");
         assert.ok(
           direct.largestBacking <= Math.max(layout.offset + 9, maxFrame),
@@ -389,6 +403,60 @@ test("fuzz: FrameReader, readFrame and FrameDecoderStream end in frames, null or
   );
 });
 
+test("fuzz: FrameReader over a stream of chunks agrees with readFrame and holds no buffer beyond a frame or a chunk", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      layoutArb.chain((layout) =>
+        fc.tuple(
+          fc.constant(layout),
+          wireArb(layout),
+          sizesArb,
+          fc.boolean(),
+          fc.boolean(),
+        )
+      ),
+      async ([layout, wire, sizes, borrow, batches]) => {
+        const options = layout.options;
+        const maxFrame = layout.cap + maxHeaderOf(layout);
+        const one = await readFrameOutcome(
+          new HostileReader(wire, sizes, "eof"),
+          options,
+        );
+        const byReadFrame = one.frames;
+
+        const chunks = chunked(wire, sizes);
+        const largestChunk = Math.max(0, ...chunks.map((c) => c.byteLength));
+        const reader = new FrameReader(streamOf(chunks), {
+          ...options,
+          borrowFrames: borrow,
+        });
+        const byChunks: Uint8Array[] = [];
+        const keep = (frame: Uint8Array) => {
+          assert.ok(frame.byteLength <= maxFrame);
+          // A view of one chunk, or a frame put together in its own buffer.
+          assert.ok(
+            frame.buffer.byteLength <= Math.max(largestChunk, maxFrame),
+          );
+          byChunks.push(borrow ? frame.slice() : frame);
+        };
+        const many = await outcomeOf(byChunks, async () => {
+          if (batches) {
+            for (let batch; (batch = await reader.readBatch()) !== null;) {
+              batch.forEach(keep);
+            }
+          } else {
+            for await (const frame of reader) keep(frame);
+          }
+        });
+        assertTyped(many.error, "eof", "FrameReader (chunks)");
+        assert.deepEqual(byChunks, byReadFrame);
+        assert.deepEqual(describeError(many.error), describeError(one.error));
+      },
+    ),
+    { numRuns: RUNS },
+  );
+});
+
 test("FrameReader, readFrame and FrameDecoderStream refuse a 2^32-1 length without asking for it", async () => {
   const wire = concat([
     new Uint8Array([0xff, 0xff, 0xff, 0xff]),
@@ -417,7 +485,10 @@ test("FrameReader, readFrame and FrameDecoderStream refuse a 2^32-1 length witho
       await assert.rejects(reader.read(), isGiant);
       assert.equal(
         buffered.largestBacking,
-        Math.max(readBufferSize ?? DEFAULT_READ_BUFFER_SIZE, 16),
+        Math.min(
+          Math.max(readBufferSize ?? DEFAULT_READ_BUFFER_SIZE, 16),
+          SMALL_READ_BUFFER,
+        ),
       );
     }
 
@@ -456,7 +527,7 @@ test("FrameReader and readFrame refuse 8-byte and varint lengths beyond 2^53 wit
       new FrameReader(buffered, options).read(),
       InvalidFrameError,
     );
-    assert.equal(buffered.largestBacking, DEFAULT_READ_BUFFER_SIZE);
+    assert.equal(buffered.largestBacking, SMALL_READ_BUFFER);
     await assert.rejects(
       collect(streamOf([wire]).pipeThrough(new FrameDecoderStream(options))),
       InvalidFrameError,

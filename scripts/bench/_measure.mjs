@@ -14,6 +14,7 @@
  * @module
  */
 
+import { spawn } from "node:child_process";
 import process from "node:process";
 
 /** @typedef {import("./_plan.ts").Plan} Plan */
@@ -103,6 +104,7 @@ const SLOW = new Set(["naive", "readFrame", "it-length-prefixed"]);
 /**
  * @typedef {object} Wire
  * @property {Uint8Array} chunk what one write sends
+ * @property {number} perWrite frames per write
  * @property {number} writes
  * @property {number} frames
  * @property {number} bytes
@@ -126,6 +128,7 @@ export function wire(plan, impl, size) {
   const writes = Math.ceil(count / perWrite);
   return {
     chunk,
+    perWrite,
     writes,
     frames: writes * perWrite,
     bytes: writes * chunk.byteLength,
@@ -133,23 +136,66 @@ export function wire(plan, impl, size) {
 }
 
 /**
- * Times one throughput case: `send` writes the wire and half-closes while
- * `receive` counts what arrives (frames; raw: bytes).
+ * The command of the separate sender process, from `BENCH_SENDER` (a JSON
+ * array: the program and its first arguments; `main.ts` sets it).
+ * @returns {string[]}
+ */
+export function senderCommand() {
+  const command = process.env.BENCH_SENDER;
+  if (command === undefined) {
+    throw new Error("BENCH_SENDER is not set: run the benchmark by main.ts");
+  }
+  return JSON.parse(command);
+}
+
+/**
+ * Starts the sender process of `w` to 127.0.0.1:`port` (see sender.c):
+ * resolves once it exited with status 0; it is killed after `timeoutMs`.
+ * @param {number} port
+ * @param {number} size
+ * @param {Wire} w
+ * @param {number} timeoutMs
+ * @returns {Promise<void>}
+ */
+export function spawnSender(port, size, w, timeoutMs) {
+  const [file, ...args] = senderCommand();
+  const child = spawn(
+    /** @type {string} */ (file),
+    [...args, String(port), String(size), String(w.perWrite), String(w.writes)],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
+  const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+  return new Promise((resolve, reject) => {
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`the sender exited with ${code ?? signal}`));
+    });
+  });
+}
+
+/**
+ * Times one throughput case: the sender process writes the wire and
+ * half-closes while `receive` counts what arrives (frames; raw: bytes).
+ * This process's CPU time is the receiver's alone.
  * @param {Runtime} runtime
  * @param {string} impl
  * @param {number} size
  * @param {Wire} w
- * @param {() => Promise<void>} send
  * @param {() => Promise<number>} receive
  * @returns {Promise<Result>}
  */
-export async function timeThroughput(runtime, impl, size, w, send, receive) {
+export async function timeThroughput(runtime, impl, size, w, receive) {
   const cpu0 = cpuNow();
   const t0 = performance.now();
-  const [, got] = await Promise.all([send(), receive()]);
+  const got = await receive();
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpuNow() - cpu0;
-  const expected = impl === "raw" ? w.bytes : w.frames;
+  const expected = impl.startsWith("raw") ? w.bytes : w.frames;
   if (got !== expected) throw new Error(`got ${got}, expected ${expected}`);
   return {
     runtime,

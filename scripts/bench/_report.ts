@@ -2,7 +2,7 @@
 
 import { type AllocResult, median, type Plan, type Result } from "./_plan.ts";
 
-/** One target of issue 6, with the measured value. */
+/** One target of issues 6 and 12, with the measured value. */
 export interface Target {
   name: string;
   value: number;
@@ -43,10 +43,12 @@ export interface Report {
 const RUNTIMES = ["deno", "node"] as const;
 const IMPLS = [
   "raw",
+  "raw (fresh buffers)",
   "FrameReader",
   "FrameReader (borrowed)",
   "FrameReader.readBatch()",
   "FrameReader.readBatch() (borrowed)",
+  "FrameReader (conn.readable)",
   "readFrame",
   "streams",
   "naive",
@@ -59,6 +61,8 @@ function label(runtime: string, impl: string, kind: string): string {
   switch (impl) {
     case "raw":
       return `${raw} (no framing)`;
+    case "raw (fresh buffers)":
+      return `${raw} into a fresh buffer per frame (no framing)`;
     case "FrameReader":
       return "tcpframe `FrameReader`";
     case "FrameReader (borrowed)":
@@ -67,6 +71,8 @@ function label(runtime: string, impl: string, kind: string): string {
       return "tcpframe `FrameReader.readBatch()`";
     case "FrameReader.readBatch() (borrowed)":
       return "tcpframe `FrameReader.readBatch()` (`borrowFrames`)";
+    case "FrameReader (conn.readable)":
+      return "tcpframe `FrameReader` over `conn.readable` (chunks)";
     case "readFrame":
       return "tcpframe `readFrame`";
     case "streams":
@@ -197,7 +203,7 @@ export function renderReport(
     "",
     "![throughput and latency](results.svg)",
     "",
-    "## Targets (issue 6)",
+    "## Targets (issues 6 and 12)",
     "",
     "| target | measured | goal | |",
     "| --- | ---: | --- | --- |",
@@ -211,11 +217,13 @@ export function renderReport(
     "",
     "## One-way throughput",
     "",
-    "A raw sender writes pre-encoded frames (u32 BE length + payload) in " +
-      "writes of about 64 KiB (one frame per write from 64 KiB up); the " +
-      "receiver in the same process decodes them. Every row receives the " +
-      "same bytes, so `vs raw` is the cost of framing on that runtime. " +
-      "CPU is the whole process (sender included) per frame.",
+    "A sender process of its own (scripts/bench/sender.c) writes " +
+      "pre-encoded frames (u32 BE length + payload) in writes of about 64 " +
+      "KiB (one frame per write from 64 KiB up); the receiver decodes them. " +
+      "Every row receives the same bytes, so `vs raw` is the cost of " +
+      "framing on that runtime. CPU is the receiver's alone, per frame. " +
+      "Raw into fresh buffers (1 MiB only) reads into a new buffer per " +
+      "frame's worth of bytes: the least that owned frames cost.",
     "",
   );
   for (const size of report.plan.sizes) {
@@ -315,9 +323,11 @@ export function renderReport(
   }
   push(
     "",
-    "Idle connections: a `FrameReader` echo server (64 KiB read buffer per " +
-      "connection) in its own process; clients in another process connect " +
-      "in batches of 100, exchange one 64 B frame each and stay idle.",
+    "Idle connections: a `FrameReader` echo server in its own process (on " +
+      "Deno a 4 KiB read buffer per idle connection; on Node none, it takes " +
+      "the socket's chunks), with its open-file limit raised; clients in " +
+      "another process connect in batches of 100, exchange one 64 B frame " +
+      "each and stay idle.",
     "",
     "| runtime | connections | server RSS before | with connections | per connection |",
     "| --- | ---: | ---: | ---: | ---: |",
@@ -361,9 +371,7 @@ function bounds(
           : fmt((a.bytes / a.seconds) / (raw.bytes / raw.seconds), 2);
       }).join(", ");
     out.push(
-      "- 1 MiB, per repetition (sender and receiver share one thread, and " +
-        "how much each read finds waiting decides the rate; it flips " +
-        "between two modes from run to run): " +
+      "- 1 MiB, per repetition: " +
         RUNTIMES.flatMap((runtime) =>
           ["FrameReader", "FrameReader (borrowed)"].map((impl) =>
             `${runtime} ${impl} ${perRound(runtime, impl)}`
@@ -383,11 +391,11 @@ function bounds(
         `- 1 MiB, ${runtime}: an owned frame needs a fresh 1 MiB buffer; ` +
           `that costs ${fmt(extra)} µs of CPU per frame more than a reused ` +
           `one, against ${fmt(rawUs)} µs per frame for the raw socket ` +
-          `(sender and receiver): owned frames are bounded near ` +
+          `(receiver): owned frames are bounded near ` +
           `${fmt(rawUs / (rawUs + extra), 2)}x raw by allocation alone. ` +
-          "`borrowFrames: true` reuses one buffer; on Node every byte is " +
-          "also copied once out of the socket's chunks, which raw " +
-          "`'data'` handlers skip.",
+          "`borrowFrames: true` reuses one buffer; on Node a frame split " +
+          "across the socket's chunks is copied once out of them, which " +
+          "raw `'data'` handlers skip.",
       );
     }
   }
@@ -413,7 +421,7 @@ function bounds(
           "bounded by that promise-per-frame protocol, which frame-stream's " +
           "event emitter does not pay. Over the socket both also pay the " +
           `socket itself (${fmt(rawSocket.cpuNsPerFrame)} ns per frame, ` +
-          "raw, sender included); frame-stream's pipe brings it to " +
+          "raw); frame-stream's pipe brings it to " +
           `${fmt(frameStreamSocket.cpuNsPerFrame)} ns.`,
       );
     }
@@ -449,10 +457,12 @@ function bounds(
 
 const COLORS: Record<string, string> = {
   "raw": "#7f7f7f",
+  "raw (fresh buffers)": "#bdbdbd",
   "FrameReader": "#1f77b4",
   "FrameReader (borrowed)": "#6baed6",
   "FrameReader.readBatch()": "#08519c",
   "FrameReader.readBatch() (borrowed)": "#9ecae1",
+  "FrameReader (conn.readable)": "#17becf",
   "readFrame": "#2ca02c",
   "streams": "#98df8a",
   "naive": "#d62728",

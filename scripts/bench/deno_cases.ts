@@ -7,7 +7,8 @@
  *   deno run -A scripts/bench/deno_cases.ts idle-server
  *
  * `run` measures one repetition of every throughput and ping-pong case on
- * 127.0.0.1 and prints one JSON `Result` per line. `alloc` measures bytes
+ * 127.0.0.1 and prints one JSON `Result` per line; the throughput cases
+ * receive from the sender process of `BENCH_SENDER`. `alloc` measures bytes
  * allocated per frame in memory. `idle-server` is a FrameReader echo server
  * that prints its port and serves until stopped.
  *
@@ -30,6 +31,7 @@ import {
   memoryTiming,
   print,
   runCases,
+  spawnSender,
   tcpframeCases,
   timePingPong,
   timeThroughput,
@@ -98,7 +100,30 @@ const receivers: Record<string, Receiver> = {
       bytes += n;
     }
   },
+  async "raw (fresh buffers)"(conn, size) {
+    // What owned frames cost at the least: a fresh buffer per frame's worth
+    // of bytes, read straight into.
+    let buf = new Uint8Array(size + 4);
+    let filled = 0;
+    let bytes = 0;
+    for (;;) {
+      const n = await conn.read(buf.subarray(filled));
+      if (n === null) return bytes;
+      bytes += n;
+      filled += n;
+      if (filled === buf.byteLength) {
+        buf = new Uint8Array(size + 4);
+        filled = 0;
+      }
+    }
+  },
   ...shared.receivers,
+  async "FrameReader (conn.readable)"(conn) {
+    let frames = 0;
+    const reader = new tcpframe.FrameReader(conn.readable, { maxFrameSize });
+    for await (const _ of reader) frames++;
+    return frames;
+  },
   async streams(conn) {
     let frames = 0;
     const decoder = new FrameDecoderStream({ maxFrameSize });
@@ -114,14 +139,22 @@ async function throughput(
 ): Promise<Result> {
   const w = wire(plan, impl, size);
   const receive = receivers[impl]!;
-  return await withPair(
-    plan.caseTimeoutMs,
-    (client, server) =>
-      timeThroughput("deno", impl, size, w, async () => {
-        for (let i = 0; i < w.writes; i++) await writeAll(client, w.chunk);
-        await client.closeWrite();
-      }, () => receive(server, size)),
-  );
+  using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const sender = spawnSender(listener.addr.port, size, w, plan.caseTimeoutMs);
+  sender.catch(() => {}); // awaited below
+  const conn = await Promise.race([
+    listener.accept(),
+    sender.then(() => Promise.reject(new Error("no connection"))),
+  ]);
+  try {
+    return await bounded(
+      plan.caseTimeoutMs,
+      () => timeThroughput("deno", impl, size, w, () => receive(conn, size)),
+    );
+  } finally {
+    closeQuietly(conn);
+    await sender;
+  }
 }
 
 // ----------------------------------------------------------------- ping-pong
@@ -214,6 +247,7 @@ if (mode === "run") {
     endpoints: Object.keys(endpoints),
     throughput: (impl, size) => throughput(plan, impl, size),
     pingPong: (impl, size) => pingPong(plan, impl, size),
+    skip: (impl, size) => impl === "raw (fresh buffers)" && size !== 1048576,
   });
 } else if (mode === "alloc") {
   const gc = (globalThis as { gc?: () => void }).gc;

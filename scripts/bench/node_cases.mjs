@@ -8,6 +8,7 @@
  *   node --expose-gc ... node_cases.mjs alloc '<plan json>'
  *   node node_cases.mjs idle-server
  *   node node_cases.mjs idle-clients <port> <count> <batch>
+ *   node node_cases.mjs send <port> <size> <frames-per-write> <writes>
  *
  * Plain JavaScript, since Node 20 cannot run TypeScript; what it shares with
  * `deno_cases.ts` is in `_measure.mjs`, copied along. The npm peers are
@@ -31,6 +32,7 @@ import {
   memoryTiming,
   print,
   runCases,
+  spawnSender,
   tcpframeCases,
   timePingPong,
   timeThroughput,
@@ -131,6 +133,28 @@ const receivers = {
     await once(socket, "end");
     return bytes;
   },
+  async "raw (fresh buffers)"(socket, size) {
+    // What owned frames cost at the least: every chunk copied once into a
+    // fresh buffer per frame's worth of bytes.
+    let buf = new Uint8Array(size + 4);
+    let filled = 0;
+    let bytes = 0;
+    socket.on("data", (/** @type {Buffer} */ chunk) => {
+      bytes += chunk.byteLength;
+      for (let at = 0; at < chunk.byteLength;) {
+        const n = Math.min(buf.byteLength - filled, chunk.byteLength - at);
+        buf.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === buf.byteLength) {
+          buf = new Uint8Array(size + 4);
+          filled = 0;
+        }
+      }
+    });
+    await once(socket, "end");
+    return bytes;
+  },
   ...onSocket(shared.receivers),
   async "frame-stream"(socket) {
     let frames = 0;
@@ -156,22 +180,55 @@ const receivers = {
  */
 async function throughput(plan, impl, size) {
   const w = wire(plan, impl, size);
-  const chunk = Buffer.from(
-    w.chunk.buffer,
-    w.chunk.byteOffset,
-    w.chunk.byteLength,
-  );
   const receive = receivers[impl];
-  return await withPair(
-    plan.caseTimeoutMs,
-    (client, server) =>
-      timeThroughput("node", impl, size, w, async () => {
-        for (let i = 0; i < w.writes; i++) {
-          if (!client.write(chunk)) await once(client, "drain");
-        }
-        client.end();
-      }, () => receive(server, size)),
-  );
+  const server = net.createServer({ allowHalfOpen: true });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = /** @type {net.AddressInfo} */ (server.address());
+  const sender = spawnSender(port, size, w, plan.caseTimeoutMs);
+  sender.catch(() => {}); // awaited below
+  /** @type {net.Socket} */
+  let socket;
+  try {
+    [socket] = await Promise.race([
+      once(server, "connection"),
+      sender.then(() => Promise.reject(new Error("no connection"))),
+    ]);
+  } finally {
+    server.close();
+  }
+  socket.on("error", () => {});
+  try {
+    return await bounded(
+      plan.caseTimeoutMs,
+      () => timeThroughput("node", impl, size, w, () => receive(socket, size)),
+    );
+  } finally {
+    socket.destroy();
+    await sender;
+  }
+}
+
+/**
+ * The sender process, where no C compiler built sender.c: the same bytes
+ * through a plain socket.
+ * @param {number} port
+ * @param {number} size
+ * @param {number} perWrite
+ * @param {number} writes
+ */
+async function send(port, size, perWrite, writes) {
+  const one = Buffer.alloc(4 + size, 0x61);
+  one.writeUInt32BE(size, 0);
+  const chunk = Buffer.concat(Array.from({ length: perWrite }, () => one));
+  const socket = net.connect({ host: "127.0.0.1", port, allowHalfOpen: true });
+  await once(socket, "connect");
+  for (let i = 0; i < writes; i++) {
+    if (!socket.write(chunk)) await once(socket, "drain");
+  }
+  socket.end();
+  socket.resume(); // until the receiver closes
+  await once(socket, "close");
 }
 
 // ----------------------------------------------------------------- ping-pong
@@ -380,7 +437,9 @@ if (mode === "run") {
     pingPong: (impl, size) => pingPong(plan, impl, size),
     // frame-stream pushes an empty frame as an empty chunk, which Node
     // streams drop: it cannot deliver 0 B frames.
-    skip: (impl, size) => impl === "frame-stream" && size === 0,
+    skip: (impl, size) =>
+      (impl === "frame-stream" && size === 0) ||
+      (impl === "raw (fresh buffers)" && size !== 1048576),
   });
 } else if (mode === "alloc") {
   const gc = /** @type {any} */ (globalThis).gc;
@@ -396,9 +455,11 @@ if (mode === "run") {
   );
 } else if (mode === "idle-clients") {
   await idleClients(Number(arg), Number(arg2), Number(arg3));
+} else if (mode === "send") {
+  await send(Number(arg), Number(arg2), Number(arg3), Number(process.argv[6]));
 } else {
   console.error(
-    "usage: node_cases.mjs run|alloc <plan> | bound | idle-server | idle-clients <port> <count> <batch>",
+    "usage: node_cases.mjs run|alloc <plan> | bound | idle-server | idle-clients <port> <count> <batch> | send <port> <size> <frames-per-write> <writes>",
   );
   process.exit(2);
 }

@@ -5,6 +5,7 @@
  */
 
 import type { Socket } from "node:net";
+import { type ChunkSource, takeChunk } from "../_chunk_source.ts";
 import {
   BrokenPipeError,
   ConnectionClosedError,
@@ -18,7 +19,9 @@ import type { Conn, NetAddr, UnixAddr } from "../types.ts";
  * code written against `Conn` runs on both runtimes.
  *
  * - `read(p)` copies what has arrived, up to `p.byteLength` bytes, and waits
- *   only when nothing has. At most 64 KiB are taken from the socket ahead of
+ *   only when nothing has. A `FrameReader` over the connection does not
+ *   call it: it takes the socket's chunks as they are (no copy, and no
+ *   promise per chunk while chunks are waiting). At most 64 KiB are taken from the socket ahead of
  *   the reads; then the socket is paused, so an idle reader makes the peer's
  *   writes wait, as in Deno. It resolves to `null` once the peer has
  *   half-closed and every byte before that was read.
@@ -215,12 +218,21 @@ function _addressesOf(socket: Socket): SocketAddresses<NetAddr | UnixAddr> {
 /** One pending `write()` or `closeWrite()`, failed by `close()` or an error. */
 type Fail = (error: unknown) => void;
 
-/** A `read()` waiting for bytes, the end of the stream or an error. */
-interface PendingRead {
-  p: Uint8Array;
-  resolve(n: number | null): void;
-  reject(error: unknown): void;
-}
+/**
+ * A `read()` waiting for bytes, the end of the stream or an error; with
+ * `p` null, a reader waiting for the next whole chunk.
+ */
+type PendingRead =
+  | {
+    p: Uint8Array;
+    resolve(n: number | null): void;
+    reject(error: unknown): void;
+  }
+  | {
+    p: null;
+    resolve(chunk: Uint8Array | null): void;
+    reject(error: unknown): void;
+  };
 
 /**
  * Bytes taken from the socket ahead of the reads before it is paused. A
@@ -228,7 +240,8 @@ interface PendingRead {
  */
 const READ_AHEAD = 64 * 1024;
 
-class SocketConn<A extends NetAddr | UnixAddr> implements NodeConn<A> {
+class SocketConn<A extends NetAddr | UnixAddr>
+  implements NodeConn<A>, ChunkSource {
   readonly #socket: Socket;
   readonly #localAddr: A;
   readonly #remoteAddr: A;
@@ -332,6 +345,58 @@ class SocketConn<A extends NetAddr | UnixAddr> implements NodeConn<A> {
   }
 
   /**
+   * Hands the socket's chunks to tcpframe's readers as they are, instead of
+   * copying them into the reader's buffer: the next chunk (or what is left
+   * of it after a `read()`), `null` at the end; when nothing has arrived,
+   * `undefined`, or with `wait` a promise of the next chunk.
+   */
+  [takeChunk](
+    wait: boolean,
+  ): Uint8Array | null | undefined | Promise<Uint8Array | null> {
+    if (this.#readers.length === 0) {
+      const chunk = this.#takeChunk();
+      if (chunk !== undefined || !wait) return chunk;
+    } else if (!wait) {
+      return undefined;
+    }
+    return new Promise<Uint8Array | null>((resolve, reject) => {
+      this.#readers.push({ p: null, resolve, reject });
+    });
+  }
+
+  /** `#take()` for a whole chunk: nobody writes to it once it is handed out. */
+  #takeChunk(): Uint8Array | null | undefined {
+    if (this.#closed) {
+      throw new ConnectionClosedError("Cannot read: the connection is closed");
+    }
+    if (this.#queued > 0) {
+      // A plain Uint8Array over the Buffer's bytes (what is left of them
+      // after a read()), as every frame of tcpframe is.
+      const buffer = this.#chunks.shift()!;
+      const chunk = new Uint8Array(
+        buffer.buffer,
+        buffer.byteOffset + this.#offset,
+        buffer.byteLength - this.#offset,
+      );
+      this.#offset = 0;
+      this.#consumed(chunk.byteLength);
+      return chunk;
+    }
+    if (this.#eof) return null;
+    if (this.#error !== undefined) throw this.#error;
+    return undefined;
+  }
+
+  /** `n` queued bytes were read: resume the socket once below the bound. */
+  #consumed(n: number): void {
+    this.#queued -= n;
+    if (this.#paused && this.#queued < READ_AHEAD) {
+      this.#paused = false;
+      this.#socket.resume();
+    }
+  }
+
+  /**
    * Fills `p` from the chunks that arrived: the number of bytes, `null` at
    * the end of the stream, or `undefined` when the read has to wait. Throws
    * once the connection is closed or failed and nothing is left to read.
@@ -362,11 +427,7 @@ class SocketConn<A extends NetAddr | UnixAddr> implements NodeConn<A> {
           this.#offset = offset + take;
         }
       }
-      this.#queued -= n;
-      if (this.#paused && this.#queued < READ_AHEAD) {
-        this.#paused = false;
-        this.#socket.resume();
-      }
+      this.#consumed(n);
       return n;
     }
     if (this.#eof) return null;
@@ -379,17 +440,22 @@ class SocketConn<A extends NetAddr | UnixAddr> implements NodeConn<A> {
     const readers = this.#readers;
     while (readers.length > 0) {
       const reader = readers[0]!;
-      let n: number | null | undefined;
       try {
-        n = this.#take(reader.p);
+        if (reader.p === null) {
+          const chunk = this.#takeChunk();
+          if (chunk === undefined) return;
+          readers.shift();
+          reader.resolve(chunk);
+        } else {
+          const n = this.#take(reader.p);
+          if (n === undefined) return;
+          readers.shift();
+          reader.resolve(n);
+        }
       } catch (error) {
         readers.shift();
         reader.reject(error);
-        continue;
       }
-      if (n === undefined) return;
-      readers.shift();
-      reader.resolve(n);
     }
   }
 

@@ -56,6 +56,19 @@ Deno.test("FrameEncoderStream to conn.writable, conn.readable through FrameDecod
   assert.deepEqual(got, payloads);
 });
 
+Deno.test("FrameReader over conn.readable takes Deno's chunks as they are", async () => {
+  const [client, server] = await tcpPair();
+  const sending = (async () => {
+    for (const p of payloads) await writeFrame(client, p);
+    await client.closeWrite();
+  })();
+  const got: Uint8Array[] = [];
+  for await (const frame of new FrameReader(server.readable)) got.push(frame);
+  await sending;
+  assert.deepEqual(got, payloads);
+  client.close(); // the server's readable closed the server at its end
+});
+
 Deno.test("a frame reader echoes frames back while the peer is still sending", async () => {
   const [client, server] = await tcpPair();
   const echo = (async () => {

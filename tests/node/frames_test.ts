@@ -2,8 +2,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
+  encodeFrame,
   FrameReader,
   FrameTooLargeError,
+  readExact,
   readFrame,
   UnexpectedEofError,
   writeAll,
@@ -38,6 +40,38 @@ test("FrameReader reads 1000 frames of mixed sizes from a NodeConn", async () =>
   await sending;
   assert.equal(received.length, frames.length);
   received.forEach((frame, i) => assert.deepEqual(frame, frames[i]));
+  client.close();
+  server.close();
+});
+
+test("FrameReader takes a NodeConn's chunks as they are, without its read()", async () => {
+  const [client, server] = await tcpPair();
+  server.read = () => Promise.reject(new Error("read() was called"));
+  const frames = [new Uint8Array(100).fill(1), new Uint8Array(200_000)];
+  const sending = (async () => {
+    for (const frame of frames) await writeFrame(client, frame);
+    await client.closeWrite();
+  })();
+  const got: Uint8Array[] = [];
+  for await (const frame of new FrameReader(server)) got.push(frame);
+  await sending;
+  assert.deepEqual(got, frames);
+  assert.equal(got[1]!.buffer.byteLength, 200_000, "put together once");
+  client.close();
+  server.close();
+});
+
+test("readExact() on a NodeConn, then a FrameReader, read the stream in order", async () => {
+  const [client, server] = await tcpPair();
+  await writeAll(
+    client,
+    new Uint8Array([7, 7, ...encodeFrame(new Uint8Array([1, 2]))]),
+  );
+  await client.closeWrite();
+  assert.deepEqual(await readExact(server, 2), new Uint8Array([7, 7]));
+  const reader = new FrameReader(server);
+  assert.deepEqual(await reader.read(), new Uint8Array([1, 2]));
+  assert.equal(await reader.read(), null);
   client.close();
   server.close();
 });
