@@ -10,21 +10,30 @@ interface Waiter {
   reject(reason: unknown): void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  onLater: (() => void) | undefined;
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /**
  * A FIFO mutex. `release()` hands the lock straight to the oldest waiter,
  * so a caller arriving in between queues behind it: call order is wire
  * order.
+ *
+ * A holder or waiter may pass `onLater`: it is called whenever a new waiter
+ * queues behind it, so a FrameWriter can close its batch there and send the
+ * frames accepted afterwards only after that waiter's bytes.
  */
 export class WriteLock {
   #held = false;
+  #holderOnLater: (() => void) | undefined;
   readonly #waiters: Waiter[] = [];
 
   /** Takes the lock if it is free, synchronously. */
-  tryAcquire(): boolean {
+  tryAcquire(onLater?: () => void): boolean {
     if (this.#held) return false;
     this.#held = true;
+    this.#holderOnLater = onLater;
     return true;
   }
 
@@ -32,11 +41,22 @@ export class WriteLock {
    * Waits for the lock. Rejects with `signal.reason` (and leaves the queue)
    * if the signal aborts first.
    */
-  acquire(signal: AbortSignal | undefined): Promise<void> {
-    if (this.tryAcquire()) return Promise.resolve();
+  acquire(
+    signal: AbortSignal | undefined,
+    onLater?: () => void,
+  ): Promise<void> {
+    if (this.tryAcquire(onLater)) return RESOLVED;
     if (signal?.aborted) return Promise.reject(signal.reason);
+    this.#holderOnLater?.();
+    for (const waiter of this.#waiters) waiter.onLater?.();
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal, onAbort: undefined };
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        signal,
+        onAbort: undefined,
+        onLater,
+      };
       if (signal !== undefined) {
         waiter.onAbort = () => {
           const at = this.#waiters.indexOf(waiter);
@@ -54,11 +74,13 @@ export class WriteLock {
     const next = this.#waiters.shift();
     if (next === undefined) {
       this.#held = false;
+      this.#holderOnLater = undefined;
       return;
     }
     if (next.onAbort !== undefined) {
       next.signal!.removeEventListener("abort", next.onAbort);
     }
+    this.#holderOnLater = next.onLater;
     next.resolve();
   }
 }

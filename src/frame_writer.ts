@@ -9,7 +9,8 @@
 import { batchBytesOf, encodeInto, encoderOf, frameSize } from "./_encode.ts";
 import type { Layout } from "./_layout.ts";
 import { writeFully } from "./_write_fully.ts";
-import { writeLockOf } from "./_write_lock.ts";
+import { type WriteLock, writeLockOf } from "./_write_lock.ts";
+import { abortable } from "./_abort.ts";
 import {
   AbortedError,
   ConnectionClosedError,
@@ -101,6 +102,21 @@ interface Segment {
   cost: number;
   /** How many frames it completes. */
   frames: number;
+}
+
+/**
+ * One turn on the writer's lock and the batches to write in it. A plain
+ * write that queues on the lock behind an open turn closes it: frames
+ * accepted afterwards go into a new turn, queued behind that write.
+ */
+interface Turn {
+  segments: Segment[];
+  /** Resolves when the turn has the lock. */
+  granted: Promise<void>;
+  /** Leaves the lock's queue, for a turn dropped by a failure. */
+  cancel: AbortController | undefined;
+  /** No more frames join it. */
+  closed: boolean;
 }
 
 /** A `write()` waiting for room, or a `flush()` queued behind such writes. */
@@ -202,8 +218,8 @@ export class FrameWriter {
   /** Frames accepted so far, and frames written so far. */
   #accepted = 0;
   #written = 0;
-  /** Batches ready to write, oldest first. */
-  #segments: Segment[] = [];
+  /** Turns on the lock with their batches, oldest first. */
+  #turns: Turn[] = [];
   /** The batch being filled, and what it holds. */
   #fill: Uint8Array | undefined;
   #fillUsed = 0;
@@ -211,12 +227,15 @@ export class FrameWriter {
   #fillFrames = 0;
   /** A written batch's buffer, kept for the next batch while busy. */
   #spare: Uint8Array | undefined;
-  /** The pump is scheduled or running. */
+  /** The pump runs (it works through `#turns`). */
   #pumping = false;
+  readonly #lock: WriteLock;
   /** A batch is in the writer's hands. */
   #inFlight = false;
   readonly #waiters: Waiter[] = [];
   readonly #flushers: Flusher[] = [];
+  /** `ready` once errored: one promise, marked handled. */
+  #readyRejected: Promise<void> | undefined;
   /** `ready` while the queue is full. */
   #ready:
     | { promise: Promise<void>; resolve(): void; reject(e: unknown): void }
@@ -247,6 +266,7 @@ export class FrameWriter {
       throw new TypeError("Cannot create FrameWriter: expected a Writer");
     }
     this.#writer = writer;
+    this.#lock = writeLockOf(writer);
     this.#layout = encoderOf(options);
     this.#batchBytes = batchBytesOf(options.maxBatchBytes);
     const mark = options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
@@ -274,7 +294,7 @@ export class FrameWriter {
    * writer's error once it failed or was aborted.
    */
   get ready(): Promise<void> {
-    if (this.#state === "errored") return Promise.reject(this.#error);
+    if (this.#state === "errored") return this.#readyRejected!;
     if (this.#state !== "open" || this.#hasRoom()) return RESOLVED;
     if (this.#ready === undefined) {
       let resolve!: () => void;
@@ -432,11 +452,12 @@ export class FrameWriter {
   /**
    * Flushes, then half-closes the connection (`closeWrite()`, where the
    * writer has it). Later `write()` calls reject with
-   * {@linkcode ConnectionClosedError}; calling `close()` again returns the
-   * same promise.
+   * {@linkcode ConnectionClosedError}; calling `close()` again while it is
+   * pending, or after it succeeded, returns the same promise.
    *
-   * @param options A signal for the flush; on abort the writer stays
-   * closed for writes and the half-close is not sent.
+   * @param options A signal: an abort before the half-close was handed to
+   * the writer rejects with `signal.reason` and sends no FIN; the writer
+   * stays closed for writes, and `close()` may be called again.
    * @returns A promise that resolves once the FIN is queued.
    * @throws {TcpFrameError} The writer failed, or `abort()`'s reason.
    *
@@ -460,25 +481,39 @@ export class FrameWriter {
   close(options?: SignalOptions): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     if (this.#state === "errored") return Promise.reject(this.#error);
+    const signal = options?.signal;
     const flushed = this.flush(options);
     this.#state = "closing";
-    this.#closing = (async () => {
+    this.#releaseReady(); // writes are refused from now on: nobody waits
+    const closing = (async () => {
       await flushed;
       const writer = this.#writer;
       if (typeof writer.closeWrite === "function") {
-        const lock = writeLockOf(writer);
-        if (!lock.tryAcquire()) await lock.acquire(undefined);
+        // After the plain writes queued before us, under the same lock.
+        const lock = this.#lock;
+        if (!lock.tryAcquire()) await lock.acquire(signal);
         try {
-          await writer.closeWrite();
-        } catch (error) {
-          throw this.#fail(normalizeError(error));
+          signal?.throwIfAborted();
+          await abortable(
+            writer.closeWrite().catch((error) => {
+              throw this.#fail(normalizeError(error));
+            }),
+            signal,
+          );
         } finally {
           lock.release();
         }
       }
       if (this.#state === "closing") this.#state = "closed";
     })();
-    return this.#closing;
+    this.#closing = closing;
+    // An aborted close may be tried again; writes stay refused.
+    closing.catch(() => {
+      if (signal?.aborted && this.#closing === closing) {
+        this.#closing = undefined;
+      }
+    });
+    return closing;
   }
 
   /**
@@ -575,26 +610,40 @@ export class FrameWriter {
         waiter.resolve();
       }
     }
-    if (this.#ready !== undefined && this.#hasRoom()) {
-      this.#ready.resolve();
-      this.#ready = undefined;
-    }
+    if (this.#hasRoom()) this.#releaseReady();
   }
 
   #flushAccepted(signal: AbortSignal | undefined): Promise<void> {
     const target = this.#accepted;
     if (this.#written >= target) return RESOLVED;
-    const flushed = new Promise<void>((resolve, reject) => {
-      this.#flushers.push({ target, resolve, reject });
-    });
-    if (signal === undefined) return flushed;
     return new Promise<void>((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
+      const flusher: Flusher = { target, resolve, reject };
+      this.#flushers.push(flusher);
+      if (signal === undefined) return;
+      // An aborted flush leaves the list at once: retries hold nothing.
+      const onAbort = () => {
+        const at = this.#flushers.indexOf(flusher);
+        if (at >= 0) this.#flushers.splice(at, 1);
+        reject(signal.reason);
+      };
       signal.addEventListener("abort", onAbort, { once: true });
-      flushed.then(resolve, reject).finally(() =>
-        signal.removeEventListener("abort", onAbort)
-      );
+      flusher.resolve = () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      flusher.reject = (error) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(error);
+      };
     });
+  }
+
+  /** Resolves a pending `ready` (room again, or closing). */
+  #releaseReady(): void {
+    if (this.#ready !== undefined) {
+      this.#ready.resolve();
+      this.#ready = undefined;
+    }
   }
 
   /** Adds an accepted frame to the batch being filled. */
@@ -602,64 +651,95 @@ export class FrameWriter {
     const cost = size + FRAME_COST;
     this.#queued += cost;
     this.#accepted++;
+    // The fill belongs to the open turn: take a place on the lock with the
+    // first frame, so plain writes called after this one queue behind it.
+    if (this.#fillFrames === 0) this.#openTurn();
     if (size <= this.#batchBytes) {
-      if (
-        this.#fill === undefined ||
-        this.#fillUsed + size > this.#fill.byteLength
-      ) {
-        this.#closeFill(undefined);
-        this.#fill = this.#buffer(size);
-      }
+      this.#room(size);
       this.#fillUsed += encodeInto(
         this.#layout,
-        this.#fill,
+        this.#fill!,
         this.#fillUsed,
         payload,
       );
-      this.#fillCost += cost;
-      this.#fillFrames++;
     } else {
       // The header ends the current batch; the payload follows uncopied.
-      const headerLength = size - payload.byteLength;
-      if (
-        this.#fill === undefined ||
-        this.#fillUsed + headerLength > this.#fill.byteLength
-      ) {
-        this.#closeFill(undefined);
-        this.#fill = new Uint8Array(headerLength);
-      }
+      this.#room(size - payload.byteLength);
       this.#fillUsed += this.#layout.writeHeader(
-        this.#fill,
+        this.#fill!,
         this.#fillUsed,
         payload.byteLength,
       );
-      this.#fillCost += cost;
-      this.#fillFrames++;
-      this.#closeFill(payload);
     }
+    this.#fillCost += cost;
+    this.#fillFrames++;
+    if (size > this.#batchBytes) this.#closeFill(payload);
     if (!this.#pumping) {
       this.#pumping = true;
-      queueMicrotask(() => this.#pump());
+      void this.#pump();
     }
   }
 
-  /** A buffer for a new batch holding at least `size` bytes. */
-  #buffer(size: number): Uint8Array {
+  /**
+   * Makes room for `size` bytes in the batch being filled: a batch grows
+   * (doubling) up to `maxBatchBytes` before a new one starts, so the frames
+   * of one tick go out in one write.
+   */
+  #room(size: number): void {
+    const fill = this.#fill;
+    const used = this.#fillUsed;
+    if (fill !== undefined && used + size <= fill.byteLength) return;
+    if (fill !== undefined && used + size <= this.#batchBytes) {
+      const grown = new Uint8Array(
+        Math.min(this.#batchBytes, Math.max(2 * fill.byteLength, used + size)),
+      );
+      grown.set(fill.subarray(0, used));
+      this.#fill = grown;
+      return;
+    }
+    this.#closeFill(undefined);
     const spare = this.#spare;
     if (spare !== undefined && spare.byteLength >= size) {
       this.#spare = undefined;
-      return spare;
+      this.#fill = spare;
+    } else {
+      this.#fill = new Uint8Array(
+        Math.max(size, Math.min(FIRST_BATCH_BYTES, this.#batchBytes)),
+      );
     }
-    // Behind a write in flight, more frames will follow: take a whole
-    // batch. Otherwise the frames of this tick only.
-    const want = this.#inFlight ? this.#batchBytes : FIRST_BATCH_BYTES;
-    return new Uint8Array(Math.max(size, Math.min(want, this.#batchBytes)));
   }
 
-  /** Moves the batch being filled to the segments, with a payload behind it. */
+  /**
+   * The turn new frames join: the last one while it is open, otherwise a
+   * new one, queued on the lock now (behind whatever queued before).
+   */
+  #openTurn(): Turn {
+    const last = this.#turns.at(-1);
+    if (last !== undefined && !last.closed) return last;
+    const turn: Turn = {
+      segments: [],
+      granted: RESOLVED,
+      cancel: undefined,
+      closed: false,
+    };
+    const onLater = () => {
+      if (turn.closed) return;
+      this.#closeFill(undefined); // the fill belongs to the open turn
+      turn.closed = true;
+    };
+    if (!this.#lock.tryAcquire(onLater)) {
+      turn.cancel = new AbortController();
+      turn.granted = this.#lock.acquire(turn.cancel.signal, onLater);
+      turn.granted.catch(() => {}); // cancelled by a failure
+    }
+    this.#turns.push(turn);
+    return turn;
+  }
+
+  /** Moves the batch being filled to its turn, with a payload behind it. */
   #closeFill(tail: Uint8Array | undefined): void {
     if (this.#fill === undefined || this.#fillFrames === 0) return;
-    this.#segments.push({
+    this.#openTurn().segments.push({
       data: this.#fill.subarray(0, this.#fillUsed),
       tail,
       cost: this.#fillCost,
@@ -671,45 +751,67 @@ export class FrameWriter {
     this.#fillFrames = 0;
   }
 
-  /** Writes segments until none is left; one pump runs at a time. */
+  /** Writes the turns' batches, in order, each turn under the lock. */
   async #pump(): Promise<void> {
     const writer = this.#writer;
-    const lock = writeLockOf(writer);
+    const lock = this.#lock;
+    let holding = false;
     try {
-      for (;;) {
-        if (this.#segments.length === 0) this.#closeFill(undefined);
-        const segment = this.#segments.shift();
-        if (segment === undefined || this.#state === "errored") break;
-        if (!lock.tryAcquire()) await lock.acquire(undefined);
-        if (this.#errored()) {
-          lock.release();
-          break;
-        }
-        this.#inFlight = true;
-        try {
-          await writeFully(writer, segment.data);
-          if (segment.tail !== undefined) {
-            await writeFully(writer, segment.tail);
+      // One tick for the tasks that were about to write: a producer
+      // awaiting each write() adds its next frame to this batch.
+      await undefined;
+      while (!this.#errored()) {
+        const turn = this.#turns[0] ?? this.#openTurn();
+        await turn.granted;
+        holding = true;
+        for (;;) {
+          if (this.#errored()) break;
+          if (turn.segments.length === 0 && !turn.closed) {
+            this.#closeFill(undefined);
           }
-        } finally {
-          lock.release();
-          this.#inFlight = false;
+          const segment = turn.segments.shift();
+          if (segment === undefined) break;
+          this.#inFlight = true;
+          try {
+            await writeFully(writer, segment.data);
+            if (segment.tail !== undefined) {
+              await writeFully(writer, segment.tail);
+            }
+          } finally {
+            this.#inFlight = false;
+          }
+          this.#written += segment.frames; // written, even if aborted since
+          if (this.#errored()) break;
+          this.#queued -= segment.cost;
+          const buffer = segment.data;
+          if (
+            this.#spare === undefined && buffer.byteOffset === 0 &&
+            buffer.buffer.byteLength === this.#batchBytes
+          ) {
+            this.#spare = new Uint8Array(buffer.buffer);
+          }
+          const flushers = this.#flushers;
+          while (flushers.length > 0 && flushers[0]!.target <= this.#written) {
+            flushers.shift()!.resolve();
+          }
+          this.#admit();
         }
         if (this.#errored()) break;
-        this.#queued -= segment.cost;
-        this.#written += segment.frames;
-        if (segment.data.byteOffset === 0 && this.#spare === undefined) {
-          this.#spare = new Uint8Array(segment.data.buffer);
-        }
-        const flushers = this.#flushers;
-        while (flushers.length > 0 && flushers[0]!.target <= this.#written) {
-          flushers.shift()!.resolve();
-        }
-        this.#admit();
+        // The turn is done: nothing of it is left, and (if it was open) no
+        // frame waits in the fill. Give the lock on.
+        this.#turns.shift();
+        turn.closed = true;
+        lock.release();
+        holding = false;
+        if (this.#turns.length === 0) break;
       }
     } catch (error) {
       this.#fail(normalizeError(error));
     } finally {
+      if (holding) {
+        this.#turns.shift();
+        lock.release();
+      }
       this.#pumping = false;
       this.#spare = undefined; // an idle writer holds no buffer
       for (const resolve of this.#quiet.splice(0)) resolve();
@@ -721,7 +823,8 @@ export class FrameWriter {
     if (this.#state === "errored") return this.#error;
     this.#state = "errored";
     this.#error = error;
-    this.#segments = [];
+    for (const turn of this.#turns) turn.cancel?.abort();
+    this.#turns = [];
     this.#fill = undefined;
     this.#fillUsed = this.#fillCost = this.#fillFrames = 0;
     this.#queued = 0;
@@ -732,6 +835,8 @@ export class FrameWriter {
       waiter.reject(error);
     }
     for (const flusher of this.#flushers.splice(0)) flusher.reject(error);
+    this.#readyRejected = Promise.reject(error);
+    this.#readyRejected.catch(() => {}); // reading `ready` must not crash
     if (this.#ready !== undefined) {
       this.#ready.promise.catch(() => {});
       this.#ready.reject(error);

@@ -2,10 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   ConnectionResetError,
+  encodeFrame,
   FRAME_COST,
   FrameReader,
   FrameWriter,
   TcpFrameError,
+  writeAll,
   writeFrame,
   WriteZeroError,
 } from "tcpframe";
@@ -316,4 +318,92 @@ test("FrameWriter and writeFrame() on the same writer never interleave", async (
     if (frame.byteLength === 5000) assert.deepEqual(frame, plain);
     else assert.ok(queued.some((q) => q.every((b, i) => b === frame[i])));
   }
+});
+
+test("FrameWriter and plain writes called in one tick go out in call order", async () => {
+  const sink = new ShortWriter([3]);
+  const writer = new FrameWriter(sink);
+  const calls = [
+    writer.write(new Uint8Array([1])),
+    writeFrame(sink, new Uint8Array([2])),
+    writer.write(new Uint8Array([3])),
+    writeAll(sink, encodeFrame(new Uint8Array([4]))),
+  ];
+  await Promise.all(calls);
+  await writer.flush();
+  assert.deepEqual(decodeFrames(sink.bytes()).map((f) => f[0]), [1, 2, 3, 4]);
+});
+
+test("FrameWriter sends a frame accepted before a plain write ahead of it, even while a batch is in flight", async () => {
+  const sink = new ManualWriter();
+  const writer = new FrameWriter(sink);
+  await writer.write(new Uint8Array([1]));
+  await tick(); // frame 1 is in flight
+  await writer.write(new Uint8Array([2])); // accepted: queued behind it
+  const plain = writeAll(sink, encodeFrame(new Uint8Array([3])));
+  const later = writer.write(new Uint8Array([4])); // after the plain call
+  await sink.drain();
+  await Promise.all([plain, later, writer.flush()]);
+  assert.deepEqual(decodeFrames(sink.bytes()).map((f) => f[0]), [1, 2, 3, 4]);
+});
+
+test("FrameWriter sends frames written in one tick in one write, up to maxBatchBytes", async () => {
+  const sink = new ShortWriter();
+  const writer = new FrameWriter(sink);
+  await Promise.all(
+    Array.from({ length: 3 }, () => writer.write(new Uint8Array(2048))),
+  );
+  await writer.flush();
+  assert.deepEqual(sink.offered, [3 * 2052]);
+});
+
+test("FrameWriter.close() aborted before its turn sends no FIN and may be retried", async () => {
+  const sink = new ManualWriter();
+  let fins = 0;
+  const conn = {
+    write: (p: Uint8Array) => sink.write(p),
+    closeWrite: () => (fins++, Promise.resolve()),
+  };
+  const writer = new FrameWriter(conn);
+  const plain = writeAll(conn, new Uint8Array(3)); // holds the lock
+  await tick();
+  const controller = new AbortController();
+  const closing = writer.close({ signal: controller.signal });
+  controller.abort(new Error("no time"));
+  await assert.rejects(closing, { message: "no time" });
+  sink.release();
+  await plain;
+  assert.equal(fins, 0);
+  await writer.close();
+  assert.equal(fins, 1);
+});
+
+test("FrameWriter.ready taken while the queue is full resolves once close() starts", async () => {
+  const sink = new ManualWriter();
+  const writer = new FrameWriter(sink, { highWaterMark: 10 });
+  await writer.write(new Uint8Array(20));
+  const ready = writer.ready;
+  const closing = writer.close();
+  await ready;
+  await sink.drain();
+  await closing;
+});
+
+test("FrameWriter.ready read after a failure rejects without an unhandled rejection", async () => {
+  const writer = new FrameWriter(new ShortWriter());
+  void writer.abort(new Error("gone"));
+  void writer.ready; // never awaited: must not crash the process
+  await tick();
+  await assert.rejects(writer.ready, { message: "gone" });
+});
+
+test("FrameWriter.framesWritten counts the batch finished after abort()", async () => {
+  const sink = new ManualWriter();
+  const writer = new FrameWriter(sink);
+  await Promise.all([1, 2, 3].map((i) => writer.write(new Uint8Array([i]))));
+  await tick(); // one batch of three in flight
+  const quiet = writer.abort();
+  sink.release();
+  await quiet;
+  assert.equal(writer.framesWritten, 3);
 });
