@@ -11,6 +11,7 @@ import type { Layout } from "./_layout.ts";
 import { writeFully } from "./_write_fully.ts";
 import { type WriteLock, writeLockOf } from "./_write_lock.ts";
 import { abortable } from "./_abort.ts";
+import { MacrotaskYield } from "./_macrotask.ts";
 import {
   AbortedError,
   ConnectionClosedError,
@@ -147,10 +148,14 @@ const RESOLVED: Promise<void> = Promise.resolve();
  * call order, batched into as few writes as the connection allows (group
  * commit), with a bounded queue.
  *
- * - **No added latency.** When nothing is in flight, a frame goes out at
- *   once (in the same tick, with the frames written in that tick). Every
- *   frame queued while a write is in flight goes out in the next write, up
- *   to `maxBatchBytes`. No timers.
+ * - **No timers.** When nothing is in flight, a frame goes out at once
+ *   (after one microtask, with the frames written in that tick). Every frame
+ *   queued while a write is in flight goes out in the next write, up to
+ *   `maxBatchBytes` (group commit). When a write comes back before half a
+ *   batch is queued, the next one waits a single turn of the event loop (a
+ *   `MessageChannel` message, about 5 us, never a timer), so that a producer
+ *   awaiting each `write()` fills it instead of sending a few frames per
+ *   write.
  * - **Backpressure.** `write()` resolves once the frame is accepted: at once
  *   while the queue is under `highWaterMark`, otherwise once it drained
  *   below it. So `for (...) await writer.write(frame)` both batches and
@@ -229,6 +234,8 @@ export class FrameWriter {
   #spare: Uint8Array | undefined;
   /** The pump runs (it works through `#turns`). */
   #pumping = false;
+  /** One turn of the event loop between small batches, while pumping. */
+  #yield: MacrotaskYield | undefined;
   readonly #lock: WriteLock;
   /** A batch is in the writer's hands. */
   #inFlight = false;
@@ -795,6 +802,15 @@ export class FrameWriter {
             flushers.shift()!.resolve();
           }
           this.#admit();
+          if (
+            turn.segments.length === 0 && this.#fillFrames > 0 &&
+            this.#fillUsed < this.#batchBytes / 2 && !this.#errored()
+          ) {
+            // The write came back before the producers had queued half a
+            // batch: let them run one turn of the event loop, so the next
+            // write carries all they have, not a few frames per write.
+            await (this.#yield ??= new MacrotaskYield()).next();
+          }
         }
         if (this.#errored()) break;
         // The turn is done: nothing of it is left, and (if it was open) no
@@ -813,6 +829,7 @@ export class FrameWriter {
         lock.release();
       }
       this.#pumping = false;
+      this.#yield?.close();
       this.#spare = undefined; // an idle writer holds no buffer
       for (const resolve of this.#quiet.splice(0)) resolve();
     }

@@ -52,7 +52,7 @@ test("FrameWriter batches every frame queued while a write is in flight into the
   for (let i = 2; i <= 50; i++) await writer.write(new Uint8Array([i]));
   assert.equal(sink.offered.length, 1); // nothing else handed over yet
   sink.release();
-  await tick();
+  for (let i = 0; i < 100 && sink.offered.length < 2; i++) await tick();
   assert.deepEqual(sink.offered, [5, 49 * 5]); // group commit: one write
   sink.release();
   await writer.flush();
