@@ -2,15 +2,17 @@
 // MessageChannel (Deno and Node both have one), about 5 us, where
 // setTimeout(0) takes a millisecond or more.
 
+// @types/node declares MessageChannel as a value only: name its instances.
+type Channel = InstanceType<typeof MessageChannel>;
 /** A port as Deno and Node have it: `ref()`/`unref()` hold the loop open. */
-type RefPort = MessagePort & { ref?(): void; unref?(): void };
+type RefPort = Channel["port1"] & { ref?(): void; unref?(): void };
 
 /**
  * Hands out turns of the event loop. The channel holds the event loop open
  * only while a turn is awaited; close it when done.
  */
 export class MacrotaskYield {
-  #channel: MessageChannel | undefined;
+  #channel: Channel | undefined;
   #wake: (() => void) | undefined;
 
   /** Resolves after the tasks already queued on the event loop ran. */
