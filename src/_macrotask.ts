@@ -2,10 +2,21 @@
 // MessageChannel (Deno and Node both have one), about 5 us, where
 // setTimeout(0) takes a millisecond or more.
 
-// @types/node declares MessageChannel as a value only: name its instances.
-type Channel = InstanceType<typeof MessageChannel>;
-/** A port as Deno and Node have it: `ref()`/`unref()` hold the loop open. */
-type RefPort = Channel["port1"] & { ref?(): void; unref?(): void };
+/**
+ * What both runtimes' ports have (@types/node types them differently from
+ * the DOM): `ref()`/`unref()` hold the event loop open or let it go.
+ */
+interface Port {
+  onmessage: ((event: unknown) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+  ref?(): void;
+  unref?(): void;
+}
+interface Channel {
+  port1: Port;
+  port2: Port;
+}
 
 /**
  * Hands out turns of the event loop. The channel holds the event loop open
@@ -18,8 +29,8 @@ export class MacrotaskYield {
   /** Resolves after the tasks already queued on the event loop ran. */
   next(): Promise<void> {
     if (this.#channel === undefined) {
-      this.#channel = new MessageChannel();
-      const port = this.#channel.port1 as RefPort;
+      this.#channel = new MessageChannel() as unknown as Channel;
+      const port = this.#channel.port1;
       port.onmessage = () => {
         port.unref?.();
         const wake = this.#wake;
@@ -28,7 +39,7 @@ export class MacrotaskYield {
       };
     }
     const channel = this.#channel;
-    (channel.port1 as RefPort).ref?.();
+    channel.port1.ref?.();
     return new Promise<void>((resolve) => {
       this.#wake = resolve;
       channel.port2.postMessage(undefined);
