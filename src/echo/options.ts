@@ -18,6 +18,13 @@ export const DEFAULT_MAX_FRAME = 1_048_576;
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 /**
+ * How long a frame may take from its first byte to its last, in
+ * milliseconds: a peer that trickles a byte now and then is closed like a
+ * silent one.
+ */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
+
+/**
  * How many connections the server serves at once. Each costs a read buffer
  * (64 KiB) plus at most a frame or two in flight, so 1024 idle connections
  * stay well under 100 MiB.
