@@ -294,7 +294,15 @@ export class MemoryRuntime implements EchoRuntime {
   /** Called with the client's end of every connection made. */
   onDial: ((client: MemoryConn) => void) | null = null;
 
-  listen(hostname: string, port: number): Promise<MemoryListener> {
+  /** The options of every `listen()` call, in order. */
+  readonly listenOptions: ({ reusePort?: boolean } | undefined)[] = [];
+
+  listen(
+    hostname: string,
+    port: number,
+    options?: { reusePort?: boolean },
+  ): Promise<MemoryListener> {
+    this.listenOptions.push(options);
     if (this.unbindable.has(hostname)) {
       return Promise.reject(
         namedError("AddrNotAvailable", "Cannot assign requested address"),
