@@ -248,6 +248,13 @@ export class Layout {
 
   /** Writes the header for `payloadLength` at `buf[at..)`; returns its length. */
   writeHeader(buf: Uint8Array, at: number, payloadLength: number): number {
+    if (this.isDefault) {
+      buf[at] = payloadLength >>> 24;
+      buf[at + 1] = (payloadLength >>> 16) & 0xff;
+      buf[at + 2] = (payloadLength >>> 8) & 0xff;
+      buf[at + 3] = payloadLength & 0xff;
+      return 4;
+    }
     let v = payloadLength - this.adjustment;
     if (this.varint) {
       let i = at;

@@ -378,8 +378,10 @@ export class ConnectionResetError extends TcpFrameError {
 }
 
 /**
- * Writing to a connection the peer has closed: Deno's
- * `Deno.errors.BrokenPipe`, Node's `EPIPE`. Never a process-killing signal.
+ * Writing to a connection that is closed for writing: the peer closed or
+ * reset it, or this side half-closed it with `closeWrite()` (the operating
+ * system does not say which). Deno's `Deno.errors.BrokenPipe`, Node's
+ * `EPIPE`. Never a process-killing signal.
  *
  * @example The runtime's error maps to this class
  * ```ts
@@ -399,7 +401,7 @@ export class BrokenPipeError extends TcpFrameError {
    * @param options The runtime's original error as `cause`.
    */
   constructor(
-    message = "Broken pipe: the peer closed the connection",
+    message = "Broken pipe: the connection is closed for writing",
     options?: ErrorOptions,
   ) {
     super("BROKEN_PIPE", message, options);

@@ -22,6 +22,13 @@ import type { FrameOptions } from "./frame_options.ts";
  * A payload over `maxFrameSize`, or whose length does not fit the length
  * field, errors the stream with a `RangeError`.
  *
+ * Piped into a runtime's own `conn.writable`, a failing connection rejects
+ * with that runtime's error (Deno's `BrokenPipe`, Node's `EPIPE`):
+ * {@linkcode normalizeError} maps it. For tcpframe's typed errors and a
+ * bounded queue shared with other writers of the connection, pipe the
+ * payloads into a {@linkcode FrameWriter}'s `writable` instead:
+ * `payloads.pipeTo(new FrameWriter(conn).writable)`.
+ *
  * @example Frames to a Deno connection
  * ```ts ignore
  * import { FrameEncoderStream } from "@tcpframe/tcpframe";

@@ -222,6 +222,7 @@ export class FrameWriter {
     | { promise: Promise<void>; resolve(): void; reject(e: unknown): void }
     | undefined;
   #closing: Promise<void> | undefined;
+  #writable: WritableStream<Uint8Array> | undefined;
   /** Waiting for the batch in flight to finish, after `abort()`. */
   #quiet: (() => void)[] = [];
 
@@ -285,6 +286,41 @@ export class FrameWriter {
       this.#ready = { promise, resolve, reject };
     }
     return this.#ready.promise;
+  }
+
+  /**
+   * The writer as a WHATWG `WritableStream` of payloads, for
+   * `readable.pipeTo(writer.writable)`: each chunk is one frame, errors are
+   * the same typed errors as `write()`'s (a runtime's own `conn.writable`
+   * rejects with that runtime's errors), closing the stream is `close()`,
+   * aborting it is `abort()`. The stream's own queue holds one chunk; the
+   * writer's high-water mark bounds the rest. Each access returns the same
+   * stream.
+   *
+   * @example Pipe a stream of payloads into a connection
+   * ```ts
+   * import { FrameWriter } from "@tcpframe/tcpframe";
+   * import assert from "node:assert/strict";
+   *
+   * const out: number[] = [];
+   * const conn = {
+   *   write: (p: Uint8Array) => (out.push(...p), Promise.resolve(p.length)),
+   *   closeWrite: () => Promise.resolve(),
+   * };
+   * const payloads = ReadableStream.from([new Uint8Array([1]), new Uint8Array([2, 3])]);
+   * await payloads.pipeTo(new FrameWriter(conn).writable);
+   * assert.deepEqual(out, [0, 0, 0, 1, 1, 0, 0, 0, 2, 2, 3]);
+   * ```
+   */
+  get writable(): WritableStream<Uint8Array> {
+    this.#writable ??= new WritableStream<Uint8Array>({
+      write: (payload) => this.write(payload),
+      close: () => this.close(),
+      abort: async (reason) => {
+        await this.abort(reason);
+      },
+    });
+    return this.#writable;
   }
 
   /**

@@ -299,3 +299,17 @@ export function decodeFrames(bytes: Uint8Array): Uint8Array[] {
   }
   return frames;
 }
+
+/**
+ * Runs `body` with a timer holding the event loop open: Node does not keep
+ * a process alive for `AbortSignal.timeout()` alone, so a test awaiting
+ * only such a signal would end before it fires.
+ */
+export async function keepingAlive<T>(body: () => Promise<T>): Promise<T> {
+  const alive = setInterval(() => {}, 1000);
+  try {
+    return await body();
+  } finally {
+    clearInterval(alive);
+  }
+}

@@ -12,6 +12,7 @@ import {
 import {
   ChunkedReader,
   decodeFrames,
+  keepingAlive,
   ManualWriter,
   pseudoRandomBytes,
   ShortWriter,
@@ -103,25 +104,26 @@ test("FrameWriter.write() waits above the high-water mark and resolves once the 
   assert.equal(decodeFrames(sink.bytes()).length, 3);
 });
 
-test("FrameWriter counts FRAME_COST per frame, so a flood of empty frames is bounded", async () => {
-  const stalled = new ManualWriter();
-  const mark = 64 * 1024;
-  const writer = new FrameWriter(stalled, { highWaterMark: mark });
-  let accepted = 0;
-  for (let i = 0; i < 1_000_000; i++) {
-    const signal = AbortSignal.timeout(50);
-    try {
-      await writer.write(new Uint8Array(0), { signal });
-    } catch (error) {
-      assert.equal((error as Error).name, "TimeoutError");
-      break;
+test("FrameWriter counts FRAME_COST per frame, so a flood of empty frames is bounded", () =>
+  keepingAlive(async () => {
+    const stalled = new ManualWriter();
+    const mark = 64 * 1024;
+    const writer = new FrameWriter(stalled, { highWaterMark: mark });
+    let accepted = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const signal = AbortSignal.timeout(50);
+      try {
+        await writer.write(new Uint8Array(0), { signal });
+      } catch (error) {
+        assert.equal((error as Error).name, "TimeoutError");
+        break;
+      }
+      accepted++;
     }
-    accepted++;
-  }
-  assert.equal(accepted, Math.ceil(mark / (4 + FRAME_COST)));
-  assert.ok(writer.bufferedAmount < mark + 4 + FRAME_COST);
-  writer.abort();
-});
+    assert.equal(accepted, Math.ceil(mark / (4 + FRAME_COST)));
+    assert.ok(writer.bufferedAmount < mark + 4 + FRAME_COST);
+    writer.abort();
+  }));
 
 test("FrameWriter.ready and desiredSize follow the queue as on a WHATWG writer", async () => {
   const sink = new ManualWriter();

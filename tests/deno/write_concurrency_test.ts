@@ -1,5 +1,8 @@
 // The write side over real Deno TCP connections: concurrent calls, aborts,
 // a peer that never reads.
+import assert from "node:assert/strict";
+import { FrameWriter } from "tcpframe";
+import { assertResetOrBrokenPipe } from "../_fixtures.ts";
 import {
   abortedLargeWriteStaysInSync,
   abortStorm,
@@ -27,3 +30,19 @@ for (const size of [0, 1, 4096]) {
     await neverReadingPeer(tcpPair, size);
   });
 }
+
+Deno.test("FrameWriter.writable piped into a reset Deno.Conn rejects with a typed error", async () => {
+  const [out, into] = await tcpPair();
+  into.close(); // the peer goes away: writes end in a reset or broken pipe
+  const payloads = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(new Uint8Array(64 * 1024));
+    },
+  });
+  const error = await payloads.pipeTo(new FrameWriter(out).writable).then(
+    () => assert.fail("the pipe completed"),
+    (e: unknown) => e,
+  );
+  assertResetOrBrokenPipe(error);
+  out.close();
+});

@@ -187,7 +187,7 @@ test("EchoExchange reports a failed write as a send failure", async () => {
   assert.equal(result.outcome, "send-failed");
   assert.equal(
     result.message,
-    "BROKEN_PIPE: Broken pipe: the peer closed the connection (after sending 0 of 1 frames)",
+    "BROKEN_PIPE: Broken pipe: the connection is closed for writing (after sending 0 of 1 frames)",
   );
   conn.close();
   listener.close();
