@@ -137,10 +137,10 @@ export async function runStalls(
  * One round trip every `plan.activeEveryMs` while `going()`; then the
  * half-close and the server's close. Resolves with the round trips.
  */
-async function serveActive(
+export async function serveActive(
   conn: Deno.TcpConn,
   going: () => boolean,
-  plan: StallPlan,
+  plan: { activeEveryMs: number },
   signal: AbortSignal,
 ): Promise<number> {
   const reader = new FrameReader(conn);
@@ -165,6 +165,6 @@ async function serveActive(
 }
 
 /** A reset seen by a reader: the server closed with bytes unread. */
-function isReset(error: unknown): boolean {
+export function isReset(error: unknown): boolean {
   return error instanceof Deno.errors.ConnectionReset;
 }

@@ -167,8 +167,8 @@ export class EchoServer {
 
 /**
  * One connection of the echo server: `[accept]`, every frame echoed as soon
- * as it arrived (frames read together go out in one write; a full queue
- * makes the reader wait), then at the peer's FIN the echoes still queued,
+ * as it arrived (frames read while a write is in flight go out together in
+ * the next write; a full queue makes the reader wait), then at the peer's FIN the echoes still queued,
  * our FIN, and `[done]`.
  */
 function echoHandler(log: EchoLog): ServeHandler {
@@ -177,12 +177,10 @@ function echoHandler(log: EchoLog): ServeHandler {
     log.info(`[accept] peer=${peer}`);
     let frames = 0;
     let bytes = 0;
-    for (let batch; (batch = await reader.readBatch()) !== null;) {
-      for (const frame of batch) {
-        await writer.write(frame);
-        frames++;
-        bytes += frame.byteLength;
-      }
+    for await (const frame of reader) {
+      await writer.write(frame);
+      frames++;
+      bytes += frame.byteLength;
     }
     await writer.close();
     log.info(`[done] peer=${peer} echoed ${bytes} bytes in ${frames} frames`);
