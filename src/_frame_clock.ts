@@ -4,15 +4,24 @@
 // waited for them; this reader sits below the session's FrameReader, follows
 // the frame headers as the bytes pass (with the same layout) and keeps no
 // payload. Time counts only while a read is pending: a handler busy with an
-// earlier frame does not make the peer late.
+// earlier frame does not make the peer late. It also counts the bytes read
+// (the idle clock), and once the session is aborted turns the errors of the
+// socket the server closed into the abort's reason.
 
 import { type HeaderInfo, type Layout, layoutOf } from "./_layout.ts";
 import type { FrameOptions } from "./frame_options.ts";
 import type { Reader } from "./types.ts";
 
+const NO_BYTES = new Uint8Array(0);
+
 /** A {@linkcode Reader} that tracks the frame boundaries of what it reads. */
 export class FrameClock implements Reader {
+  /** Bytes read so far. */
+  bytesRead = 0;
   readonly #inner: Reader;
+  readonly #signal: AbortSignal;
+  /** The buffer of the read in flight. */
+  #target: Uint8Array = NO_BYTES;
   readonly #layout: Layout;
   /** The start of a header not yet complete. */
   readonly #head: Uint8Array;
@@ -30,8 +39,9 @@ export class FrameClock implements Reader {
   #lost = false;
   #ended = false;
 
-  constructor(inner: Reader, options: FrameOptions) {
+  constructor(inner: Reader, options: FrameOptions, signal: AbortSignal) {
     this.#inner = inner;
+    this.#signal = signal;
     this.#layout = layoutOf(options);
     this.#head = new Uint8Array(this.#layout.offset + 16);
   }
@@ -57,16 +67,28 @@ export class FrameClock implements Reader {
 
   read(p: Uint8Array): Promise<number | null> {
     if (this.#inFrame) this.#readStart = performance.now();
-    return this.#inner.read(p).then((n) => {
-      this.#settle();
-      if (n === null) this.#ended = true;
-      else if (n > 0 && !this.#lost) this.#scan(p, n);
-      return n;
-    }, (error) => {
-      this.#settle();
-      throw error;
-    });
+    this.#target = p;
+    return this.#inner.read(p).then(this.#arrived, this.#failed);
   }
+
+  // Bound once: no closure per read.
+  readonly #arrived = (n: number | null): number | null => {
+    this.#settle();
+    const p = this.#target;
+    this.#target = NO_BYTES;
+    if (n === null) this.#ended = true;
+    else if (n > 0) {
+      this.bytesRead += n;
+      if (!this.#lost) this.#scan(p, n);
+    }
+    return n;
+  };
+
+  readonly #failed = (error: unknown): never => {
+    this.#settle();
+    this.#target = NO_BYTES;
+    throw this.#signal.aborted ? this.#signal.reason : error;
+  };
 
   #settle(): void {
     if (this.#readStart >= 0) {

@@ -120,7 +120,7 @@ export class ServerSession {
     const phase = this.#phase;
     if (phase === "closed") return;
     if (settings.idleTimeout > 0) {
-      const moved = this.#io.moved;
+      const moved = this.#io.written + (this.#clock?.bytesRead ?? 0);
       if (moved !== this.#seenMoved) {
         this.#seenMoved = moved;
         this.#lastProgress = now;
@@ -197,7 +197,7 @@ export class ServerSession {
         this.#remoteAddr = proxyHeader.source;
       }
     }
-    const clock = new FrameClock(source, settings.frameOptions);
+    const clock = new FrameClock(source, settings.frameOptions, signal);
     const reader = new FrameReader(clock, settings.frameOptions);
     const writer = new FrameWriter(this.#io, settings.frameOptions);
     this.#clock = clock;

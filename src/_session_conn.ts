@@ -1,8 +1,9 @@
-// The connection a served session reads and writes through: it counts the
-// bytes moved either way (the server's idle clock reads the count), and once
-// the session is aborted it turns the errors of the socket the server closed
-// into the abort's reason, so the handler sees why (a TimeoutError, say)
-// rather than "connection closed".
+// The connection a served session writes through: it counts the bytes
+// written (with the bytes the session's FrameClock counts as read, the
+// server's idle clock), and once the session is aborted it turns the errors
+// of the socket the server closed into the abort's reason, so the handler
+// sees why (a TimeoutError, say) rather than "connection closed". Reads go
+// straight through: the FrameClock above them does the same for reads.
 
 import type { Conn, NetAddr, UnixAddr } from "./types.ts";
 
@@ -11,10 +12,10 @@ export type AnyAddr = NetAddr | UnixAddr | { transport: string };
 
 const UNKNOWN_ADDR: AnyAddr = { transport: "unknown" };
 
-/** A {@linkcode Conn} that counts the bytes moved through it. */
+/** A {@linkcode Conn} that counts the bytes written through it. */
 export class SessionConn implements Conn {
-  /** Bytes read plus bytes written so far. */
-  moved = 0;
+  /** Bytes written so far. */
+  written = 0;
   readonly #inner: Conn;
   readonly #signal: AbortSignal;
 
@@ -32,21 +33,15 @@ export class SessionConn implements Conn {
   }
 
   read(p: Uint8Array): Promise<number | null> {
-    return this.#inner.read(p).then((n) => {
-      if (n !== null) this.moved += n;
-      return n;
-    }, (error) => this.#fail(error));
+    return this.#inner.read(p);
   }
 
   write(p: Uint8Array): Promise<number> {
-    return this.#inner.write(p).then((n) => {
-      this.moved += n;
-      return n;
-    }, (error) => this.#fail(error));
+    return this.#inner.write(p).then(this.#wrote, this.#fail);
   }
 
   closeWrite(): Promise<void> {
-    return this.#inner.closeWrite().catch((error) => this.#fail(error));
+    return this.#inner.closeWrite().catch(this.#fail);
   }
 
   close(): void {
@@ -61,7 +56,13 @@ export class SessionConn implements Conn {
     this.#inner.setKeepAlive?.(keepAlive);
   }
 
-  #fail(error: unknown): never {
+  // Bound once: no closure per call.
+  readonly #wrote = (n: number): number => {
+    this.written += n;
+    return n;
+  };
+
+  readonly #fail = (error: unknown): never => {
     throw this.#signal.aborted ? this.#signal.reason : error;
-  }
+  };
 }
