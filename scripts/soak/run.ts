@@ -216,12 +216,11 @@ export async function runSoak(
 
       const trickles = await runTrickles(stallServer, {
         tricklers: plan.tricklers,
-        frameTimeoutMs: plan.frameTimeoutMs,
         byteEveryMs: plan.trickleEveryMs,
         activeEveryMs: 50,
         timeoutMs: 30_000,
       });
-      tricklersClosed += Math.min(trickles.closed, trickles.loggedFrameTimeout);
+      tricklersClosed += Math.min(trickles.closed, trickles.logged);
       fail(`trickles${r}`, trickles.failures);
       if (trickles.longestHeldMs > plan.frameTimeoutMs + TRICKLE_SLACK_MS) {
         fail(`trickles${r}`, [
@@ -231,7 +230,7 @@ export async function runSoak(
         ]);
       }
       details.push(
-        `trickles${r}: ${trickles.closed}/${plan.tricklers} clients sending a byte every ${plan.trickleEveryMs} ms closed by the ${plan.frameTimeoutMs} ms frame deadline (${trickles.loggedFrameTimeout} logged "Frame not complete", longest held ${
+        `trickles${r}: ${trickles.closed}/${plan.tricklers} clients sending a byte every ${plan.trickleEveryMs} ms closed by the ${plan.frameTimeoutMs} ms frame deadline (${trickles.logged} logged "Frame not complete", longest held ${
           Math.round(trickles.longestHeldMs)
         } ms); the active client made ${trickles.activeFrames} round trips meanwhile`,
       );
