@@ -213,6 +213,7 @@ export class ServerSession {
     this.#enter("handler");
     const handler = settings.handler;
     await this.#race(new Promise<void>((resolve) => resolve(handler(session))));
+    if (this.#io.closed) return; // the handler closed it: no close to finish
     this.#enter("closing");
     await this.#race(writer.close());
     if (clock.ended) return;

@@ -16,6 +16,8 @@ const UNKNOWN_ADDR: AnyAddr = { transport: "unknown" };
 export class SessionConn implements Conn {
   /** Bytes written so far. */
   written = 0;
+  /** Whether `close()` was called (by the handler, or the server). */
+  closed = false;
   readonly #inner: Conn;
   readonly #signal: AbortSignal;
 
@@ -45,6 +47,7 @@ export class SessionConn implements Conn {
   }
 
   close(): void {
+    this.closed = true;
     this.#inner.close();
   }
 

@@ -66,7 +66,8 @@ export interface FrameSession {
   /**
    * The connection, for what the reader and writer do not cover
    * (`setNoDelay()`, addresses). Its writes take turns with `writer`'s; do
-   * not read from it: `reader` owns the read side.
+   * not read from it: `reader` owns the read side. Closing it ends the
+   * session at once, without flushing `writer` or the 4-way close.
    */
   readonly conn: Conn;
   /**

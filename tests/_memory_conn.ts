@@ -115,6 +115,9 @@ export class MemoryConn implements Conn {
   }
 
   closeWrite(): Promise<void> {
+    if (this.closed) {
+      return Promise.reject(namedError("BadResource", "Bad resource ID"));
+    }
     if (!this.#out.fin) {
       this.#out.fin = true;
       this.#events.push(`${this.#name} fin`);

@@ -82,6 +82,22 @@ test("serve() hands each session its reader, writer, peer and signal, then flush
   await server.shutdown();
 });
 
+test("serve() ends a session whose handler closed the connection itself, without an error", async () => {
+  const listener = new MemoryListener();
+  const { seen, onError } = errorLog();
+  const server = serve(listener, async ({ reader, conn }) => {
+    await reader.read();
+    conn.close(); // drop this peer
+  }, { onError });
+  const client = listener.dial();
+  await writeFrame(client, text.encode("go away"));
+  assert.deepEqual(await readAll(client), []);
+  await until(() => server.sessions === 0);
+  assert.equal(listener.accepted[0]!.closed, true);
+  assert.deepEqual(seen, []);
+  await server.shutdown();
+});
+
 test("serve() closes a lingering connection after closeTimeout without reporting it", async () => {
   const listener = new MemoryListener();
   const { seen, onError } = errorLog();
