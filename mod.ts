@@ -74,3 +74,4 @@ export * from "./src/frame_encoder_stream.ts";
 export * from "./src/frame_writer.ts";
 export * from "./src/proxy_protocol.ts";
 export * from "./src/encode_proxy_header.ts";
+export * from "./src/serve.ts";

@@ -29,6 +29,32 @@ export const MIN_PROXY_HEADER_LIMIT = V2_FIXED_LENGTH + V2_UNIX_ADDRESS_LENGTH;
 /** The largest v2 header: the length field is 16 bits. */
 export const MAX_PROXY_HEADER_LIMIT = V2_FIXED_LENGTH + 0xffff;
 
+/**
+ * Throws `RangeError` unless `versions` is 1, 2 or "any" and
+ * `maxHeaderBytes` an integer from the smallest to the largest v2 header;
+ * `what` starts the message ("Cannot read PROXY header").
+ */
+export function checkProxyOptions(
+  versions: unknown,
+  maxHeaderBytes: number,
+  what: string,
+): asserts versions is ProxyVersions {
+  if (versions !== 1 && versions !== 2 && versions !== "any") {
+    throw new RangeError(
+      `${what}: versions must be 1, 2 or "any", got ${String(versions)}`,
+    );
+  }
+  if (
+    !Number.isInteger(maxHeaderBytes) ||
+    maxHeaderBytes < MIN_PROXY_HEADER_LIMIT ||
+    maxHeaderBytes > MAX_PROXY_HEADER_LIMIT
+  ) {
+    throw new RangeError(
+      `${what}: maxHeaderBytes ${maxHeaderBytes} is not an integer from ${MIN_PROXY_HEADER_LIMIT} to ${MAX_PROXY_HEADER_LIMIT}`,
+    );
+  }
+}
+
 const V1_PREFIX = [0x50, 0x52, 0x4f, 0x58, 0x59, 0x20]; // "PROXY "
 /** The 12 bytes every v2 header starts with. */
 export const V2_SIGNATURE: readonly number[] = [

@@ -42,7 +42,8 @@ export type ErrorCode =
   | "CONNECTION_CLOSED"
   | "BROKEN_PIPE"
   | "TIMEOUT"
-  | "ABORTED";
+  | "ABORTED"
+  | "CONNECTION_REJECTED";
 
 /**
  * The base class of every error tcpframe raises for a condition of the peer
@@ -545,6 +546,57 @@ export class AbortedError extends TcpFrameError {
   constructor(message = "Operation aborted", options?: ErrorOptions) {
     super("ABORTED", message, options);
     this.name = "AbortedError";
+  }
+}
+
+/**
+ * Why {@linkcode serve} turned a connection away: `"max-connections"` (it
+ * already served `maxConnections`) or `"shutting-down"` (it arrived while the
+ * server stopped).
+ *
+ * @example Log refusals by reason
+ * ```ts
+ * import type { RejectionReason } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const label = (reason: RejectionReason) =>
+ *   reason === "max-connections" ? "busy" : "stopping";
+ * assert.equal(label("max-connections"), "busy");
+ * ```
+ */
+export type RejectionReason = "max-connections" | "shutting-down";
+
+/**
+ * A server turned a connection away and closed it at once, without reading
+ * from it: {@linkcode serve} reports it to `onError` with the peer's address.
+ *
+ * @example Tell a refusal from a failed session in `onError`
+ * ```ts
+ * import { ConnectionRejectedError } from "@tcpframe/tcpframe";
+ * import assert from "node:assert/strict";
+ *
+ * const error = new ConnectionRejectedError(
+ *   "max-connections",
+ *   "Rejected: 1024 connections open (maxConnections)",
+ * );
+ * assert.equal(error.code, "CONNECTION_REJECTED");
+ * assert.equal(error.reason, "max-connections");
+ * ```
+ */
+export class ConnectionRejectedError extends TcpFrameError {
+  /** Why the connection was turned away. */
+  readonly reason: RejectionReason;
+
+  /**
+   * Creates an error.
+   *
+   * @param reason Why the connection was turned away.
+   * @param message What happened, with the numbers.
+   */
+  constructor(reason: RejectionReason, message: string) {
+    super("CONNECTION_REJECTED", message);
+    this.name = "ConnectionRejectedError";
+    this.reason = reason;
   }
 }
 

@@ -28,11 +28,7 @@
  */
 
 import { prefixedReader } from "./_prefixed_reader.ts";
-import {
-  decodeProxyHeader,
-  MAX_PROXY_HEADER_LIMIT,
-  MIN_PROXY_HEADER_LIMIT,
-} from "./_proxy_decoder.ts";
+import { checkProxyOptions, decodeProxyHeader } from "./_proxy_decoder.ts";
 import { readSome } from "./_read_some.ts";
 import { UnexpectedEofError } from "./errors.ts";
 import type { NetAddr, Reader, SignalOptions, UnixAddr } from "./types.ts";
@@ -330,22 +326,7 @@ export async function readProxyHeader(
     maxHeaderBytes = DEFAULT_MAX_PROXY_HEADER_BYTES,
     signal,
   } = options;
-  if (versions !== 1 && versions !== 2 && versions !== "any") {
-    throw new RangeError(
-      `Cannot read PROXY header: versions must be 1, 2 or "any", got ${
-        String(versions)
-      }`,
-    );
-  }
-  if (
-    !Number.isInteger(maxHeaderBytes) ||
-    maxHeaderBytes < MIN_PROXY_HEADER_LIMIT ||
-    maxHeaderBytes > MAX_PROXY_HEADER_LIMIT
-  ) {
-    throw new RangeError(
-      `Cannot read PROXY header: maxHeaderBytes ${maxHeaderBytes} is not an integer from ${MIN_PROXY_HEADER_LIMIT} to ${MAX_PROXY_HEADER_LIMIT}`,
-    );
-  }
+  checkProxyOptions(versions, maxHeaderBytes, "Cannot read PROXY header");
   signal?.throwIfAborted();
   const decoder = { versions, maxHeaderBytes };
   let buffer = new Uint8Array(Math.min(maxHeaderBytes, FIRST_READ_SIZE));

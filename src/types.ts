@@ -172,6 +172,14 @@ export interface Conn extends Reader, Writer {
    * @param noDelay `true` to send small segments at once.
    */
   setNoDelay?(noDelay?: boolean): void;
+  /**
+   * Turns TCP keepalive probes on (`true`) or off (`false`): the OS then
+   * notices a peer that vanished without a FIN or a reset. Optional: not
+   * every connection (TLS, Unix sockets, test doubles) has it.
+   *
+   * @param keepAlive `true` to send keepalive probes on an idle connection.
+   */
+  setKeepAlive?(keepAlive?: boolean): void;
   /** The local address, where known. */
   readonly localAddr?: NetAddr | UnixAddr | { transport: string };
   /** The peer's address, where known. */

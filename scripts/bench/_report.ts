@@ -1,6 +1,11 @@
 // Turns the measurements of `main.ts` into results.md and results.svg.
 
 import { type AllocResult, median, type Plan, type Result } from "./_plan.ts";
+import {
+  renderServers,
+  type ServerPlan,
+  type ServerResult,
+} from "./_servers.ts";
 
 /** One target of issues 6 and 12, with the measured value. */
 export interface Target {
@@ -36,6 +41,9 @@ export interface Report {
       rssMiB: number;
     }
   >;
+  /** The request/response server row (`_servers.ts`). */
+  servers: ServerResult[];
+  serverPlan: ServerPlan;
   targets: Target[];
   seconds: number;
 }
@@ -339,6 +347,7 @@ export function renderReport(
       } MiB | ${fmt((i.rssMiB - i.rssBeforeMiB) * 1024 / i.connections)} KiB |`,
     );
   }
+  push("", ...renderServers(report.servers, report.serverPlan));
   push("", ...bounds(report, throughput), "");
   return {
     markdown: lines.join("\n"),

@@ -32,6 +32,7 @@ import {
   type Result,
 } from "./_plan.ts";
 import { renderReport, type Report, type Target } from "./_report.ts";
+import { runServers, serverPlan, serverTargets } from "./_servers.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(dirname(HERE));
@@ -219,6 +220,7 @@ async function prepareNode(): Promise<string> {
     "package-lock.json",
     "node_cases.mjs",
     "_measure.mjs", // imported by node_cases.mjs from its own directory
+    "server_cases.mjs",
   ];
   for (const file of files) {
     await Deno.copyFile(join(HERE, file), join(scratch, file));
@@ -560,6 +562,13 @@ async function main(): Promise<void> {
     const allocs = await allocations(scratch);
     log(`${IDLE_CONNECTIONS} idle connections`);
     const idles = [await idle("deno", scratch), await idle("node", scratch)];
+    log("request/response servers");
+    const serverPlanned = serverPlan(QUICK, REPS);
+    const servers = await runServers(serverPlanned, {
+      root: ROOT,
+      here: HERE,
+      scratch,
+    }, log);
     const loadAfter = loadAverage();
     const report: Report = {
       date: new Date().toISOString().slice(0, 10),
@@ -578,7 +587,9 @@ async function main(): Promise<void> {
       rounds,
       allocs,
       idles,
-      targets: targets(rounds, allocs, idles),
+      servers,
+      serverPlan: serverPlanned,
+      targets: [...targets(rounds, allocs, idles), ...serverTargets(servers)],
       seconds: (performance.now() - started) / 1000,
     };
     const { markdown, svg } = renderReport(report);

@@ -14,6 +14,7 @@ import { runResets } from "./resets.ts";
 import { mib } from "./rss.ts";
 import { runServerDeath } from "./server_death.ts";
 import { runStalls } from "./stalls.ts";
+import { runTrickles } from "./trickles.ts";
 
 /** How much of everything; {@linkcode FULL_PLAN} and {@linkcode SHORT_PLAN}. */
 export interface SoakPlan {
@@ -24,6 +25,10 @@ export interface SoakPlan {
   /** The largest payload of the load, in bytes (sizes are mixed from 0). */
   maxPayload: number;
   stalls: number;
+  /** Clients trickling a frame a byte at a time (slowloris). */
+  tricklers: number;
+  /** How often a trickler sends a byte, in milliseconds (under the idle timeout). */
+  trickleEveryMs: number;
   resets: number;
   garbage: number;
   /** Clients flooding empty frames, then 1-byte frames, never reading. */
@@ -35,6 +40,8 @@ export interface SoakPlan {
   freshFramesPerClient: number;
   /** The stall server's `--idle-timeout`, in milliseconds. */
   idleTimeoutMs: number;
+  /** The stall server's `--frame-timeout`, in milliseconds. */
+  frameTimeoutMs: number;
   /** The main server's `--max-frame`. */
   maxFrame: number;
   /** Fail if a server's RSS goes above this, in MiB. */
@@ -49,6 +56,8 @@ export const FULL_PLAN: SoakPlan = {
   framesPerClient: 20,
   maxPayload: 20 * 1024,
   stalls: 200,
+  tricklers: 200,
+  trickleEveryMs: 100,
   resets: 200,
   garbage: 200,
   floods: 20,
@@ -56,6 +65,7 @@ export const FULL_PLAN: SoakPlan = {
   freshClients: 200,
   freshFramesPerClient: 50,
   idleTimeoutMs: 500,
+  frameTimeoutMs: 1000,
   maxFrame: 1024 * 1024,
   rssLimitMiB: 512,
   seed: 7,
@@ -68,6 +78,7 @@ export const SHORT_PLAN: SoakPlan = {
   clients: 100,
   framesPerClient: 5,
   stalls: 20,
+  tricklers: 20,
   resets: 20,
   garbage: 20,
   floods: 4,
@@ -100,6 +111,8 @@ const FLOOD_SLACK = 64 * 1024 * 1024;
 const CONNECT_BATCH = 250;
 const ACCEPT_LINE = /^\[accept\] peer=(\S+)$/;
 const BATCH_TIMEOUT_MS = 30_000;
+/** How much past --frame-timeout a trickler may be held (heartbeat, load). */
+const TRICKLE_SLACK_MS = 3000;
 
 /** Runs every scenario of `plan` against `command`'s server and client. */
 export async function runSoak(
@@ -114,6 +127,7 @@ export async function runSoak(
   let framesPlanned = 0;
   let framesExact = 0;
   let stallsClosed = 0;
+  let tricklersClosed = 0;
   let faulty = 0;
   let faultyLogged = 0;
   let floodPeakGrowth = 0;
@@ -127,6 +141,8 @@ export async function runSoak(
   const stallServer = await EchoServerProcess.start(command, [
     "--idle-timeout",
     String(plan.idleTimeoutMs),
+    "--frame-timeout",
+    String(plan.frameTimeoutMs),
   ]);
   const load = async (
     name: string,
@@ -196,6 +212,27 @@ export async function runSoak(
       fail(`stalls${r}`, stalls.failures);
       details.push(
         `stalls${r}: ${stalls.closed}/${plan.stalls} closed by the idle timeout (${stalls.loggedTimeout} logged TIMEOUT); the active client made ${stalls.activeFrames} round trips meanwhile`,
+      );
+
+      const trickles = await runTrickles(stallServer, {
+        tricklers: plan.tricklers,
+        byteEveryMs: plan.trickleEveryMs,
+        activeEveryMs: 50,
+        timeoutMs: 30_000,
+      });
+      tricklersClosed += Math.min(trickles.closed, trickles.logged);
+      fail(`trickles${r}`, trickles.failures);
+      if (trickles.longestHeldMs > plan.frameTimeoutMs + TRICKLE_SLACK_MS) {
+        fail(`trickles${r}`, [
+          `a trickler was held ${
+            Math.round(trickles.longestHeldMs)
+          } ms, over --frame-timeout ${plan.frameTimeoutMs} ms + ${TRICKLE_SLACK_MS} ms`,
+        ]);
+      }
+      details.push(
+        `trickles${r}: ${trickles.closed}/${plan.tricklers} clients sending a byte every ${plan.trickleEveryMs} ms closed by the ${plan.frameTimeoutMs} ms frame deadline (${trickles.logged} logged "Frame not complete", longest held ${
+          Math.round(trickles.longestHeldMs)
+        } ms); the active client made ${trickles.activeFrames} round trips meanwhile`,
       );
 
       faults(
@@ -294,7 +331,9 @@ export async function runSoak(
   const summary =
     `soak ${command.name}: ${framesExact}/${framesPlanned} frames echoed exactly, ${stallsClosed}/${
       plan.stalls * plan.rounds
-    } stalls closed, ${faultyLogged}/${faulty} faulty clients logged, floods of empty and 1-byte frames grew RSS by at most ${
+    } stalls closed, ${tricklersClosed}/${
+      plan.tricklers * plan.rounds
+    } tricklers closed by the frame deadline, ${faultyLogged}/${faulty} faulty clients logged, floods of empty and 1-byte frames grew RSS by at most ${
       mib(floodPeakGrowth)
     }, peak RSS ${mib(peakRss)} (end ${
       mib(mainReport.endRss)

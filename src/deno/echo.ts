@@ -79,8 +79,14 @@ const SHUTDOWN_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM"];
 export function denoEchoRuntime(): EchoRuntime {
   return {
     command: "deno run -N jsr:@tcpframe/tcpframe/echo",
-    listen: (hostname, port) =>
-      Promise.resolve(Deno.listen({ hostname, port, transport: "tcp" })),
+    listen: (hostname, port, options) =>
+      Promise.resolve(
+        Deno.listen(
+          options?.reusePort
+            ? { hostname, port, transport: "tcp", reusePort: true }
+            : { hostname, port, transport: "tcp" },
+        ),
+      ),
     connect: (hostname, port, signal) =>
       Deno.connect(
         signal === undefined ? { hostname, port } : { hostname, port, signal },

@@ -8,10 +8,12 @@
  */
 
 import { parseArgs } from "node:util";
+import type { ProxyVersions } from "../proxy_protocol.ts";
 import {
   type ClientCommand,
   type ClientSource,
   DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNS,
@@ -42,6 +44,10 @@ const OPTIONS = {
   "max-frame": { type: "string" },
   "idle-timeout": { type: "string" },
   "max-conns": { type: "string" },
+  "frame-timeout": { type: "string" },
+  "min-rate": { type: "string" },
+  "proxy-protocol": { type: "string" },
+  "reuse-port": { type: "boolean" },
   "stdin": { type: "boolean" },
   "size": { type: "string" },
   "count": { type: "string" },
@@ -51,7 +57,14 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof _parse>["values"];
 
-const SERVER_ONLY = ["idle-timeout", "max-conns"] as const;
+const SERVER_ONLY = [
+  "idle-timeout",
+  "max-conns",
+  "frame-timeout",
+  "min-rate",
+  "proxy-protocol",
+  "reuse-port",
+] as const;
 const CLIENT_ONLY = ["stdin", "size", "count", "timeout", "trace"] as const;
 
 /** The largest length a 4-byte length field can carry. */
@@ -181,9 +194,25 @@ function _server(values: Values, rest: string[]): ServerCommand {
       }, got ${rest.length}`,
     );
   }
+  const reusePort = values["reuse-port"] ?? false;
+  if (reusePort && "path" in endpoint) {
+    throw new UsageError(
+      "server: --reuse-port is for a TCP port, not a unix:<path>",
+    );
+  }
   return {
     mode: "server",
     ...endpoint,
+    reusePort,
+    proxyProtocol: _proxyProtocol(values["proxy-protocol"]),
+    frameTimeoutMs: _optional(
+      values["frame-timeout"],
+      "--frame-timeout",
+      DEFAULT_FRAME_TIMEOUT_MS,
+      0,
+      MAX_DELAY_MS,
+    ),
+    minRate: _optional(values["min-rate"], "--min-rate", 0, 0, MAX_U32),
     maxFrame: _maxFrame(values),
     idleTimeoutMs: _optional(
       values["idle-timeout"],
@@ -332,6 +361,26 @@ function _host(host: string): string {
     return inner;
   }
   return host;
+}
+
+/** `--proxy-protocol v1|v2|any`, as the server option takes it. */
+function _proxyProtocol(text: string | undefined): ProxyVersions | undefined {
+  switch (text) {
+    case undefined:
+      return undefined;
+    case "v1":
+      return 1;
+    case "v2":
+      return 2;
+    case "any":
+      return "any";
+    default:
+      throw new UsageError(
+        `Invalid --proxy-protocol ${
+          JSON.stringify(text)
+        }: expected v1, v2 or any`,
+      );
+  }
 }
 
 function _maxFrame(values: Values): number {

@@ -102,6 +102,9 @@ async function _server(
   const server = serveEcho(listener, {
     maxFrame: command.maxFrame,
     idleTimeoutMs: command.idleTimeoutMs,
+    frameTimeoutMs: command.frameTimeoutMs,
+    minRate: command.minRate,
+    proxyProtocol: command.proxyProtocol,
     maxConns: command.maxConns,
     log,
   });
@@ -146,7 +149,9 @@ async function _listen(
   }
   for (const address of addresses) {
     try {
-      return await runtime.listen(address, port);
+      return await (command.reusePort
+        ? runtime.listen(address, port, { reusePort: true })
+        : runtime.listen(address, port));
     } catch (error) {
       log.error(
         `[bind-fail] ${messageOf(error)} -> ${formatHostPort(address, port)}`,

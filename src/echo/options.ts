@@ -4,6 +4,8 @@
  * @module
  */
 
+import type { ProxyVersions } from "../proxy_protocol.ts";
+
 /** The host used when the command line names none: loopback only. */
 export const DEFAULT_HOST = "127.0.0.1";
 
@@ -16,6 +18,13 @@ export const DEFAULT_MAX_FRAME = 1_048_576;
  * peer does not hold a connection for ever.
  */
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+
+/**
+ * How long a frame may take from its first byte to its last, in
+ * milliseconds: a peer that trickles a byte now and then is closed like a
+ * silent one.
+ */
+export const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 
 /**
  * How many connections the server serves at once. Each costs a read buffer
@@ -64,6 +73,14 @@ export interface ServerSettings {
   idleTimeoutMs: number;
   /** Connections served at once; more are closed at once. */
   maxConns: number;
+  /** Close a connection whose frame takes this long; `0` never does. */
+  frameTimeoutMs: number;
+  /** The slowest a frame may arrive, in bytes per second; `0`: any. */
+  minRate: number;
+  /** Read a PROXY protocol header first, of these versions. */
+  proxyProtocol: ProxyVersions | undefined;
+  /** Share the port with other processes (`SO_REUSEPORT`). */
+  reusePort: boolean;
 }
 
 /**

@@ -68,9 +68,16 @@ export interface EchoRuntime {
    *
    * @param hostname A numeric IP address (already resolved).
    * @param port The port; `0` lets the OS pick one.
+   * @param options `reusePort: true` shares the port with other processes
+   * that set it too (`SO_REUSEPORT`: Linux spreads the connections); a
+   * runtime without it rejects.
    * @returns The listener; its `addr` has the real port.
    */
-  listen(hostname: string, port: number): Promise<Listener>;
+  listen(
+    hostname: string,
+    port: number,
+    options?: { reusePort?: boolean },
+  ): Promise<Listener>;
   /**
    * Connects to one address.
    *

@@ -1,26 +1,31 @@
 /**
- * The echo server: every connection served at once, each frame echoed as
- * soon as it has arrived.
+ * The echo server: a handler for {@linkcode serve}, which does the serving
+ * (every connection at once, limits, deadlines, the 4-way close, shutdown).
  *
  * @module
  */
 
-import {
-  AbortedError,
-  ConnectionClosedError,
-  normalizeError,
-} from "../errors.ts";
-import type { Conn, Listener } from "../types.ts";
+import { ConnectionRejectedError } from "../errors.ts";
+import type { ProxyVersions } from "../proxy_protocol.ts";
+import { type FrameServer, serve, type ServeHandler } from "../serve.ts";
+import type { Listener } from "../types.ts";
 import { formatAddress } from "./_address.ts";
 import { describeError } from "./_describe_error.ts";
-import { EchoSession } from "./_session.ts";
 import { type EchoLog, SILENT_LOG } from "./log.ts";
 import {
+  DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNS,
   DEFAULT_MAX_FRAME,
   SHUTDOWN_GRACE_MS,
 } from "./options.ts";
+
+/**
+ * Echoes queued beyond this many bytes (each frame's wire bytes plus
+ * FRAME_COST) make the reader wait for the writer: a peer that sends but
+ * does not read cannot grow the server's memory past it.
+ */
+export const ECHO_HIGH_WATER_MARK = 256 * 1024;
 
 /** Options for {@linkcode serveEcho}. */
 export interface EchoServerOptions {
@@ -38,6 +43,27 @@ export interface EchoServerOptions {
    * @default {30000}
    */
   idleTimeoutMs?: number;
+  /**
+   * Close a connection whose frame is not complete this many milliseconds
+   * after its first byte (a peer trickling bytes); `0` never does.
+   *
+   * @default {30000}
+   */
+  frameTimeoutMs?: number;
+  /**
+   * The slowest a frame may arrive once it took a second, in bytes per
+   * second; `0` never checks.
+   *
+   * @default {0}
+   */
+  minRate?: number;
+  /**
+   * Read a PROXY protocol header first (`1`, `2` or `"any"`), and log the
+   * client's address from it.
+   *
+   * @default {undefined}
+   */
+  proxyProtocol?: ProxyVersions | undefined;
   /**
    * Connections served at once; a connection beyond it is closed at once,
    * with a `[reject]` line.
@@ -60,22 +86,12 @@ export interface EchoServerOptions {
   log?: EchoLog;
 }
 
-type State = "serving" | "draining" | "stopped";
-
 /** A running echo server; made by {@linkcode serveEcho}. */
 export class EchoServer {
-  readonly #listener: Listener;
+  readonly #server: FrameServer;
   readonly #log: EchoLog;
-  readonly #maxConns: number;
   readonly #graceMs: number;
-  readonly #sessionOptions: {
-    maxFrame: number;
-    idleTimeoutMs: number;
-    log: EchoLog;
-  };
-  readonly #sessions = new Map<EchoSession, Promise<void>>();
-  readonly #finished: Promise<void>;
-  #state: State = "serving";
+  #stopping = false;
 
   /**
    * Starts serving; use {@linkcode serveEcho}.
@@ -84,26 +100,44 @@ export class EchoServer {
    * @param options Limits and the log.
    */
   constructor(listener: Listener, options: EchoServerOptions = {}) {
-    this.#listener = listener;
-    this.#log = options.log ?? SILENT_LOG;
-    this.#maxConns = options.maxConns ?? DEFAULT_MAX_CONNS;
+    const log = options.log ?? SILENT_LOG;
+    const maxConns = options.maxConns ?? DEFAULT_MAX_CONNS;
+    const maxFrameSize = options.maxFrame ?? DEFAULT_MAX_FRAME;
+    this.#log = log;
     this.#graceMs = options.graceMs ?? SHUTDOWN_GRACE_MS;
-    this.#sessionOptions = {
-      maxFrame: options.maxFrame ?? DEFAULT_MAX_FRAME,
-      idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      log: this.#log,
-    };
-    this.#finished = this.#serve();
+    this.#server = serve(listener, echoHandler(log), {
+      maxFrameSize,
+      highWaterMark: ECHO_HIGH_WATER_MARK,
+      maxConnections: maxConns,
+      idleTimeout: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+      frameTimeout: options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS,
+      minReceiveRate: options.minRate ?? 0,
+      proxyProtocol: options.proxyProtocol,
+      onError(error, { remoteAddr }) {
+        if (remoteAddr === undefined) {
+          log.error(`[error] accept ${describeError(error)}`);
+          return;
+        }
+        const peer = formatAddress(remoteAddr);
+        if (error instanceof ConnectionRejectedError) {
+          log.error(
+            error.reason === "max-connections"
+              ? `[reject] peer=${peer} too many connections: --max-conns ${maxConns} reached`
+              : `[reject] peer=${peer} shutting down`,
+          );
+        } else log.error(`[error] peer=${peer} ${describeError(error)}`);
+      },
+    });
   }
 
   /** The address the server listens on, with the real port. */
   get addr(): Listener["addr"] {
-    return this.#listener.addr;
+    return this.#server.addr;
   }
 
   /** How many connections are being served. */
   get connections(): number {
-    return this.#sessions.size;
+    return this.#server.sessions;
   }
 
   /**
@@ -111,7 +145,7 @@ export class EchoServer {
    * closed.
    */
   get finished(): Promise<void> {
-    return this.#finished;
+    return this.#server.finished;
   }
 
   /**
@@ -121,93 +155,36 @@ export class EchoServer {
    *
    * @returns A promise that settles once every connection is closed.
    */
-  async shutdown(): Promise<void> {
-    if (this.#state === "serving") {
-      this.#state = "draining";
-      this.#log.info(
-        `[shutdown] stopped accepting; ${this.#sessions.size} open connections get ${this.#graceMs} ms to finish`,
-      );
-      try {
-        this.#listener.close();
-      } catch {
-        // Already closed.
-      }
-      const timer = setTimeout(() => this.#abortAll(), this.#graceMs);
-      try {
-        await this.#finished;
-      } finally {
-        clearTimeout(timer);
-      }
-    } else if (this.#state === "draining") {
-      this.#abortAll();
-    }
-    await this.#finished;
-  }
-
-  #abortAll(): void {
-    for (const session of this.#sessions.keys()) {
-      session.abort(new AbortedError("Server shutting down"));
-    }
-  }
-
-  async #serve(): Promise<void> {
-    await this.#acceptLoop();
-    while (this.#sessions.size > 0) {
-      await Promise.all(this.#sessions.values());
-    }
-    this.#state = "stopped";
-  }
-
-  async #acceptLoop(): Promise<void> {
-    for (;;) {
-      let conn: Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        const mapped = normalizeError(error);
-        if (
-          this.#state !== "serving" || mapped instanceof ConnectionClosedError
-        ) {
-          return;
-        }
-        // Out of file descriptors and the like: log, pause, go on.
-        this.#log.error(`[error] accept ${describeError(mapped)}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      this.#admit(conn);
-    }
-  }
-
-  #admit(conn: Conn): void {
-    const peer = formatAddress(conn.remoteAddr);
-    if (this.#state !== "serving" || this.#sessions.size >= this.#maxConns) {
-      this.#log.error(
-        this.#state === "serving"
-          ? `[reject] peer=${peer} too many connections: --max-conns ${this.#maxConns} reached`
-          : `[reject] peer=${peer} shutting down`,
-      );
-      try {
-        conn.close();
-      } catch {
-        // Already closed.
-      }
-      return;
-    }
-    try {
-      // Echoes are written whole (one write per batch): no reason to let
-      // Nagle's algorithm hold them back. Set before any I/O starts.
-      conn.setNoDelay?.(true);
-    } catch {
-      // Not every Conn has TCP_NODELAY; it is an optimisation only.
-    }
-    this.#log.info(`[accept] peer=${peer}`);
-    const session = new EchoSession(conn, this.#sessionOptions);
-    this.#sessions.set(
-      session,
-      session.run().finally(() => this.#sessions.delete(session)),
+  shutdown(): Promise<void> {
+    if (this.#stopping) return this.#server.shutdown({ gracePeriod: 0 });
+    this.#stopping = true;
+    this.#log.info(
+      `[shutdown] stopped accepting; ${this.connections} open connections get ${this.#graceMs} ms to finish`,
     );
+    return this.#server.shutdown({ gracePeriod: this.#graceMs });
   }
+}
+
+/**
+ * One connection of the echo server: `[accept]`, every frame echoed as soon
+ * as it arrived (frames read while a write is in flight go out together in
+ * the next write; a full queue makes the reader wait), then at the peer's FIN the echoes still queued,
+ * our FIN, and `[done]`.
+ */
+function echoHandler(log: EchoLog): ServeHandler {
+  return async ({ reader, writer, remoteAddr }) => {
+    const peer = formatAddress(remoteAddr);
+    log.info(`[accept] peer=${peer}`);
+    let frames = 0;
+    let bytes = 0;
+    for await (const frame of reader) {
+      await writer.write(frame);
+      frames++;
+      bytes += frame.byteLength;
+    }
+    await writer.close();
+    log.info(`[done] peer=${peer} echoed ${bytes} bytes in ${frames} frames`);
+  };
 }
 
 /**
@@ -216,7 +193,7 @@ export class EchoServer {
  * (frames that arrive together are echoed in one write); at the peer's
  * half-close the remaining echoes are sent, then the server half-closes and
  * closes: the 4-way close. A connection's error (reset, oversize length,
- * truncated frame, idle timeout) is logged as
+ * truncated frame, idle or frame timeout) is logged as
  * `[error] peer=<addr> <code>: <message>` and closes that connection only.
  *
  * @param listener Where connections come from; the server closes it on

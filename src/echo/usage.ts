@@ -6,6 +6,7 @@
 
 import {
   DEFAULT_CLIENT_TIMEOUT_MS,
+  DEFAULT_FRAME_TIMEOUT_MS,
   DEFAULT_HOST,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_CONNS,
@@ -49,6 +50,19 @@ Server options:
                          0 never does (default ${DEFAULT_IDLE_TIMEOUT_MS})
   --max-conns <n>        connections served at once; more are closed at once
                          (default ${DEFAULT_MAX_CONNS})
+  --frame-timeout <ms>   close a connection whose frame is not complete this
+                         long after its first byte (a peer trickling bytes);
+                         0 never does (default ${DEFAULT_FRAME_TIMEOUT_MS})
+  --min-rate <bytes/s>   close a connection whose frame, after its first
+                         second, arrives slower than this; 0 never does
+                         (default 0)
+  --proxy-protocol <v>   read a PROXY protocol header first (v1, v2 or any),
+                         as HAProxy's send-proxy and send-proxy-v2 send it,
+                         and log the client's address from it; a connection
+                         without one is refused
+  --reuse-port           share the port with other server processes
+                         (SO_REUSEPORT; Linux spreads the connections). Deno
+                         needs --unstable-net; on Node use node:cluster
 
 Client options:
   --max-frame <bytes>    largest frame sent or accepted back (default ${DEFAULT_MAX_FRAME})
@@ -72,6 +86,7 @@ Examples:
   ${command} client 9000 --size 1048576 --count 100 --trace --timeout 0
   printf 'one\\ntwo\\n' | ${command} client 9000 --stdin
   ${command} client [::1]:9000 hello
+  ${command} server 9000 --proxy-protocol v2
   ${command} server unix:/tmp/echo.sock
   ${command} client unix:/tmp/echo.sock hello
 `;

@@ -67,7 +67,7 @@ import type { Conn, NetAddr, UnixAddr } from "../types.ts";
 export interface NodeConn<A extends NetAddr | UnixAddr = NetAddr> extends Conn {
   /**
    * The underlying socket, for settings tcpframe does not cover
-   * (`setKeepAlive()`, `ref()`, `unref()`). Do not read from it or write to
+   * (`ref()`, `unref()`, keepalive timing). Do not read from it or write to
    * it directly: the connection owns its data.
    */
   readonly socket: Socket;
@@ -90,6 +90,14 @@ export interface NodeConn<A extends NetAddr | UnixAddr = NetAddr> extends Conn {
    * @param noDelay `true` to send small segments at once.
    */
   setNoDelay(noDelay?: boolean): void;
+  /**
+   * Turns TCP keepalive probes on (`true`) or off (`false`), with the
+   * system's idle time before the first probe; does nothing on a Unix
+   * domain socket.
+   *
+   * @param keepAlive `true` to send keepalive probes on an idle connection.
+   */
+  setKeepAlive(keepAlive?: boolean): void;
 }
 
 /**
@@ -532,6 +540,10 @@ class SocketConn<A extends NetAddr | UnixAddr>
 
   setNoDelay(noDelay = true): void {
     this.#socket.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(keepAlive = true): void {
+    this.#socket.setKeepAlive(keepAlive);
   }
 
   /** Why the connection cannot be used any more, if it cannot. */

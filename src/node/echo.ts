@@ -76,7 +76,18 @@ const SHUTDOWN_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 export function nodeEchoRuntime(): EchoRuntime {
   return {
     command: "tcpframe-echo",
-    listen: (hostname, port) => listen({ hostname, port }),
+    listen(hostname, port, options) {
+      if (options?.reusePort) {
+        // Node's own reusePort arrived in 22.12; the way on every version
+        // is one port shared by node:cluster workers (README: Scale-out).
+        return Promise.reject(
+          new Error(
+            "--reuse-port is not available on Node: run workers with node:cluster instead",
+          ),
+        );
+      }
+      return listen({ hostname, port });
+    },
     async connect(hostname, port, signal) {
       try {
         return await connect(

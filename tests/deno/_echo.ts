@@ -183,8 +183,24 @@ export async function spawnCli(
   flags: readonly string[] = [],
 ): Promise<CliProcess> {
   const [run, ...taskArgs] = await echoTaskArgs();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [run!, ...flags, ...taskArgs, ...args],
+  return await spawnProcess(
+    Deno.execPath(),
+    [run!, ...flags, ...taskArgs, ...args],
+    input,
+  );
+}
+
+/**
+ * Spawns `program` with `args` in the checkout, its output captured as
+ * lines, with `input` as its standard input when given.
+ */
+export async function spawnProcess(
+  program: string,
+  args: readonly string[],
+  input?: string,
+): Promise<CliProcess> {
+  const child = new Deno.Command(program, {
+    args: [...args],
     cwd: ROOT,
     stdin: input === undefined ? "null" : "piped",
     stdout: "piped",
@@ -229,4 +245,59 @@ export async function spawnCli(
       await status;
     },
   };
+}
+
+/**
+ * Starts `server <host> <port> ...args` as a real process (`flags` after
+ * `run`, such as `--unstable-net`) and waits for its `[listen-ok]` line;
+ * resolves with the process and the port it printed.
+ */
+export async function startServerProcess(
+  args: readonly string[] = [],
+  options: { host?: string; port?: number; flags?: readonly string[] } = {},
+): Promise<{ process: CliProcess; port: number }> {
+  const host = options.host ?? "127.0.0.1";
+  const process = await spawnCli(
+    ["server", host, String(options.port ?? 0), ...args],
+    undefined,
+    options.flags,
+  );
+  try {
+    const line = await process.stdout.waitFor(
+      /^\[listen-ok\] /,
+      30_000,
+      process.status,
+    );
+    const port = Number(line.match(/^\[listen-ok\] \S+:(\d+)$/)![1]);
+    return { process, port };
+  } catch (error) {
+    await process.kill();
+    throw error;
+  }
+}
+
+/**
+ * Stops a process by its PID with SIGTERM and waits at most `timeoutMs` for
+ * it; kills it (SIGKILL) after that. Resolves with its exit code.
+ */
+export async function stopProcess(
+  process: CliProcess,
+  timeoutMs = 15_000,
+): Promise<number> {
+  try {
+    process.child.kill("SIGTERM");
+  } catch {
+    // Already gone.
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const bound = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  const status = await Promise.race([process.status, bound]);
+  clearTimeout(timer);
+  if (status === null) {
+    await process.kill();
+    throw new Error(`The process did not exit within ${timeoutMs} ms`);
+  }
+  return status.code;
 }

@@ -2,31 +2,18 @@
 // (its permissions included) and stopped by its own PID.
 import assert from "node:assert/strict";
 import { writeFrames } from "tcpframe";
-import { type CliProcess, runClient, spawnCli } from "./_echo.ts";
+import {
+  type CliProcess,
+  runClient,
+  spawnCli,
+  startServerProcess,
+} from "./_echo.ts";
 
 /** No uncaught error, no stack trace. */
 function assertNoStackTrace(process: CliProcess): void {
   const all = process.stdout.text + process.stderr.text;
   assert.doesNotMatch(all, /^\s+at /m, all);
   assert.doesNotMatch(all, /Uncaught|error: Uncaught|panicked/, all);
-}
-
-async function startServerProcess(
-  ...args: string[]
-): Promise<{ process: CliProcess; port: number }> {
-  const process = await spawnCli(["server", "127.0.0.1", "0", ...args]);
-  try {
-    const line = await process.stdout.waitFor(
-      /^\[listen-ok\] /,
-      30_000,
-      process.status,
-    );
-    const port = Number(line.match(/^\[listen-ok\] 127\.0\.0\.1:(\d+)$/)![1]);
-    return { process, port };
-  } catch (error) {
-    await process.kill();
-    throw error;
-  }
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -162,7 +149,7 @@ Deno.test("echo CLI --help prints the usage with examples and exits 0", async ()
 });
 
 Deno.test("echo CLI server process reports an oversize frame and keeps running", async () => {
-  const { process, port } = await startServerProcess("--max-frame", "8");
+  const { process, port } = await startServerProcess(["--max-frame", "8"]);
   try {
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await writeFrames(conn, [new Uint8Array(9)], { maxFrameSize: 9 });

@@ -11,6 +11,10 @@ test("parseEchoArgs() reads the source's server command line with defaults", () 
     maxFrame: 1_048_576,
     idleTimeoutMs: 30_000,
     maxConns: 1024,
+    frameTimeoutMs: 30_000,
+    minRate: 0,
+    proxyProtocol: undefined,
+    reusePort: false,
   });
 });
 
@@ -39,7 +43,64 @@ test("parseEchoArgs() takes flags before and after the positionals", () => {
     maxFrame: 64,
     idleTimeoutMs: 0,
     maxConns: 2,
+    frameTimeoutMs: 30_000,
+    minRate: 0,
+    proxyProtocol: undefined,
+    reusePort: false,
   });
+});
+
+test("parseEchoArgs() reads the server's frame deadline, minimum rate, PROXY protocol and port sharing", () => {
+  const command = parseEchoArgs([
+    "server",
+    "9000",
+    "--frame-timeout",
+    "2000",
+    "--min-rate=512",
+    "--proxy-protocol",
+    "v2",
+    "--reuse-port",
+  ]);
+  assert.ok(command.mode === "server");
+  assert.equal(command.frameTimeoutMs, 2000);
+  assert.equal(command.minRate, 512);
+  assert.equal(command.proxyProtocol, 2);
+  assert.equal(command.reusePort, true);
+  for (const [flag, expected] of [["v1", 1], ["any", "any"]] as const) {
+    const parsed = parseEchoArgs(["server", "9000", "--proxy-protocol", flag]);
+    assert.ok(parsed.mode === "server");
+    assert.equal(parsed.proxyProtocol, expected);
+  }
+  for (
+    const [argv, message] of [
+      [
+        ["server", "9000", "--proxy-protocol", "v3"],
+        'Invalid --proxy-protocol "v3": expected v1, v2 or any',
+      ],
+      [
+        ["server", "9000", "--frame-timeout", "-1"],
+        'Invalid --frame-timeout "-1": expected an integer from 0 to 2147483647',
+      ],
+      [
+        ["server", "9000", "--min-rate", "fast"],
+        'Invalid --min-rate "fast": expected an integer from 0 to 4294967295',
+      ],
+      [
+        ["server", "unix:/tmp/echo.sock", "--reuse-port"],
+        "server: --reuse-port is for a TCP port, not a unix:<path>",
+      ],
+      [
+        ["client", "9000", "hi", "--proxy-protocol", "v1"],
+        "client: --proxy-protocol is not a client option",
+      ],
+    ] as const
+  ) {
+    assert.throws(() => parseEchoArgs(argv), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.equal(error.message, message);
+      return true;
+    });
+  }
 });
 
 test("parseEchoArgs() reads a client with several messages", () => {
@@ -107,6 +168,10 @@ test("parseEchoArgs() reads unix:<path> for a server and a client", () => {
     maxFrame: 1_048_576,
     idleTimeoutMs: 30_000,
     maxConns: 1024,
+    frameTimeoutMs: 30_000,
+    minRate: 0,
+    proxyProtocol: undefined,
+    reusePort: false,
   });
   assert.deepEqual(
     parseEchoArgs(["client", "unix:./echo.sock", "one", "two", "--trace"]),

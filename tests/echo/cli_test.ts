@@ -1,6 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FrameReader, writeFrame } from "tcpframe";
+import {
+  encodeProxyHeaderV1,
+  FrameReader,
+  writeAll,
+  writeFrame,
+} from "tcpframe";
 import { runCli } from "../../src/echo/cli.ts";
 import { ProgressLine } from "../../src/echo/_progress.ts";
 import { splitLines } from "../../src/echo/lines.ts";
@@ -77,6 +82,46 @@ test("runCli() runs a server and a client with the source's log lines", async ()
     ],
   );
   assert.equal(runtime.stderr.text, "");
+});
+
+test("runCli() server --proxy-protocol logs the client's address from the header and refuses a connection without one", async () => {
+  const runtime = new MemoryRuntime();
+  const serving = runCli(
+    ["server", "10.0.0.1", "0", "--proxy-protocol", "v1", "--reuse-port"],
+    runtime,
+  );
+  await until(() => runtime.stdout.text.includes("[listen-ok]"));
+  assert.deepEqual(runtime.listenOptions, [{ reusePort: true }]);
+  const balancer = await runtime.connect("10.0.0.1", 9000);
+  await writeAll(
+    balancer,
+    encodeProxyHeaderV1({
+      source: { transport: "tcp", hostname: "192.0.2.7", port: 56324 },
+      destination: { transport: "tcp", hostname: "10.0.0.1", port: 9000 },
+    }),
+  );
+  await writeFrame(balancer, new TextEncoder().encode("hi"));
+  await balancer.closeWrite();
+  const echoes = [];
+  for await (const frame of new FrameReader(balancer)) echoes.push(frame);
+  assert.deepEqual(echoes, [new TextEncoder().encode("hi")]);
+  const direct = await runtime.connect("10.0.0.1", 9000);
+  await writeFrame(direct, new TextEncoder().encode("no header"));
+  assert.equal(await direct.read(new Uint8Array(8)), null); // closed
+  await until(() => runtime.stderr.text.includes("INVALID_PROXY_HEADER"));
+  runtime.signal();
+  assert.equal(await serving, 0);
+  assert.ok(
+    runtime.stdout.lines.includes(
+      "[done] peer=192.0.2.7:56324 echoed 2 bytes in 1 frames",
+    ),
+    runtime.stdout.text,
+  );
+  assert.ok(runtime.stdout.lines.includes("[accept] peer=192.0.2.7:56324"));
+  assert.match(
+    runtime.stderr.lines[0]!,
+    /^\[error\] peer=10\.0\.0\.2:\d+ INVALID_PROXY_HEADER: /,
+  );
 });
 
 test("runCli() serves and dials a Unix socket path, printing unix:<path>", async () => {
