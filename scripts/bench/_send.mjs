@@ -19,7 +19,7 @@
 
 import process from "node:process";
 import { setImmediate } from "node:timers";
-import { bounded, cpuNow, quantile } from "./_measure.mjs";
+import { bounded, cpuNow, failedResult, quantile } from "./_measure.mjs";
 
 /** @typedef {import("./_plan.ts").SendPlan} SendPlan */
 /** @typedef {import("./_plan.ts").SendBound} SendBound */
@@ -270,7 +270,9 @@ export async function runSend(plan, runner, tcpframe, ports) {
           ...c,
           count: c.count / BLOCKS,
           send: /** @type {(job: SendJob) => Promise<void>} */ (send[c.impl]),
-        }).catch((error) => failed(runtime, "send", c.impl, c.size, error));
+        }).catch((error) =>
+          failedResult(runtime, "send", c.impl, c.size, error)
+        );
         totals[i] = total === undefined || part.error !== undefined ? part : {
           ...total,
           frames: total.frames + part.frames,
@@ -288,31 +290,9 @@ export async function runSend(plan, runner, tcpframe, ports) {
   );
   const results = await timeSendRtt(plan, runner, tcpframe, ports.echo, impls)
     .catch((error) =>
-      impls.map((impl) => failed(runtime, "send-rtt", impl, 64, error))
+      impls.map((impl) => failedResult(runtime, "send-rtt", impl, 64, error))
     );
   for (const result of results) console.log(JSON.stringify(result));
-}
-
-/**
- * @param {Runtime} runtime
- * @param {Result["kind"]} kind
- * @param {string} impl
- * @param {number} size
- * @param {unknown} error
- * @returns {Result}
- */
-function failed(runtime, kind, impl, size, error) {
-  return {
-    runtime,
-    kind,
-    impl,
-    size,
-    frames: 0,
-    bytes: 0,
-    seconds: 0,
-    cpuSeconds: 0,
-    error: String(error),
-  };
 }
 
 /**
