@@ -394,7 +394,7 @@ function bounds(
       r.runtime === runtime && r.impl === impl && r.size === size &&
       r.producers === p
     );
-  const bound = (
+  const memory = (
     runtime: string,
     impl: string,
     producers: number,
@@ -404,6 +404,11 @@ function bounds(
       b.runtime === runtime && b.impl === impl && b.producers === producers &&
       b.writer === writer
     );
+  const rate = (runtime: string, impl: string, size: number, p: number) =>
+    perRound(rounds, frameRate, runtime, "send", impl, size, p);
+  /** Per-repetition ratios, as text. */
+  const each = (a: number[], b: number[]) =>
+    a.map((x, i) => fmt(x / b[i]!, 2)).join(", ");
   const out = ["### What bounds the send-side misses", ""];
   for (const t of missed) {
     const runtime = t.name.includes("deno") ? "deno" : "node";
@@ -413,9 +418,9 @@ function bounds(
       const ceiling = row(runtime, "writeFrames", 64, 1);
       const late = row(runtime, "FrameWriter (turn-late writes)", 64, 1);
       const perFrame = row(runtime, "writeFrame", 64, 1);
-      const atOnce = bound(runtime, "FrameWriter", producers, "at once");
-      const nextTurn = bound(runtime, "FrameWriter", producers, "next turn");
-      const memCeiling = bound(runtime, "writeFrames", 1, "at once");
+      const atOnce = memory(runtime, "FrameWriter", producers, "at once");
+      const nextTurn = memory(runtime, "FrameWriter", producers, "next turn");
+      const memCeiling = memory(runtime, "writeFrames", 1, "at once");
       const hops = section.bounds.find((b) =>
         b.runtime === runtime && b.writer === "socket"
       );
@@ -423,123 +428,109 @@ function bounds(
         writer === undefined || ceiling === undefined || late === undefined ||
         perFrame === undefined || atOnce === undefined ||
         nextTurn === undefined || memCeiling === undefined ||
-        hops === undefined
+        hops?.hopsPerWrite === undefined
       ) continue;
+      const ratios = each(
+        rate(runtime, "FrameWriter", 64, producers),
+        rate(runtime, "writeFrames", 64, 1),
+      );
+      const lateRatio = paired(
+        rate(runtime, "FrameWriter (turn-late writes)", 64, 1),
+        rate(runtime, "writeFrames", 64, 1),
+      );
+      const small = writer.framesPerWrite < ceiling.framesPerWrite / 2;
       out.push(
-        `- ${t.name} (${t.display}): the batches. Over the socket ` +
-          `\`FrameWriter\` wrote ${fmt(writer.framesPerWrite, 1)} frames per ` +
-          `write, \`writeFrames()\` ${fmt(ceiling.framesPerWrite, 1)}; a ` +
-          `write of one frame costs this sender ${ns(perFrame.cpuNs)} of ` +
-          "CPU (the `writeFrame()` row), so small batches spend the time in " +
-          `system calls: ${ns(writer.cpuNs)} per frame against ` +
-          `${ns(ceiling.cpuNs)}. The batch is what the producers add while ` +
-          `a write is awaited, and on ${runtime} an awaited 68-byte ` +
-          `\`conn.write()\` resolved after ${
-            fmt(hops.hopsPerWrite ?? NaN)
-          } microtasks of another task (of at most ${HOP_CAP}): ` +
-          (hops.hopsPerWrite !== undefined && hops.hopsPerWrite < HOP_CAP
-            ? "the write resolves while the producer is still running, " +
-              "so the pump takes the next batch after a few frames. "
-            : "the write waits until the producer stops. ") +
-          "In memory the loop costs " +
-          `${ns(atOnce.nsPerFrame)} per frame with a writer that resolves ` +
+        `- ${t.name} (${t.display}; per repetition ${ratios}): over the ` +
+          `socket \`FrameWriter\` wrote ${fmt(writer.framesPerWrite, 1)} ` +
+          `frames per write, \`writeFrames()\` ${
+            fmt(ceiling.framesPerWrite, 1)
+          }; the sender's CPU per frame was ${ns(writer.cpuNs)} against ` +
+          `${ns(ceiling.cpuNs)}. ` +
+          (small
+            ? "The batches are small, and one write costs this sender " +
+              `about ${ns(perFrame.cpuNs)} of CPU (the \`writeFrame()\` ` +
+              "row, one write per frame): the time goes to system calls. " +
+              "A batch holds what the producers add while the previous " +
+              `write is awaited, and on ${runtime} an awaited 68-byte ` +
+              `\`conn.write()\` resolved after ${fmt(hops.hopsPerWrite)} ` +
+              `microtasks of another task's chain (of at most ${HOP_CAP}): ` +
+              "it resolves while the producer is still running, so the " +
+              "pump takes the next batch after a few frames. "
+            : "The batches are as large as the ceiling's, so the gap is CPU " +
+              "per frame and the socket's own time. ") +
+          "In memory the same loop costs " +
+          `${ns(atOnce.nsPerFrame)} per frame into a writer that resolves ` +
           `at once (${fmt(atOnce.framesPerWrite, 1)} frames per write) and ` +
-          `${ns(nextTurn.nsPerFrame)} with one that resolves a turn later ` +
+          `${ns(nextTurn.nsPerFrame)} into one that resolves a turn later ` +
           `(${fmt(nextTurn.framesPerWrite, 1)} frames per write), against ` +
           `${ns(memCeiling.nsPerFrame)} for \`writeFrames()\`. Over the ` +
-          "socket, the same `FrameWriter` over a writer that defers each " +
+          "socket, one task through a `FrameWriter` whose writer defers each " +
           "resolved write by one `setImmediate()` (the diagnostic row) sent " +
           `${compact(late.fps)} frames/s, ${
             fmt(late.framesPerWrite, 1)
-          } frames per write, ${
-            fmt(
-              paired(
-                perRound(
-                  rounds,
-                  frameRate,
-                  runtime,
-                  "send",
-                  "FrameWriter (turn-late writes)",
-                  64,
-                  1,
-                ),
-                perRound(
-                  rounds,
-                  frameRate,
-                  runtime,
-                  "send",
-                  "writeFrames",
-                  64,
-                  1,
-                ),
-              ),
-              2,
-            )
-          }x the ceiling.`,
+          } frames per write: ${fmt(lateRatio, 2)}x the ceiling.`,
       );
     } else if (t.name.startsWith("1 MiB")) {
-      const split = paired(
-        perRound(rounds, frameRate, runtime, "send", "raw 2 writes", MiB, 1),
-        perRound(rounds, frameRate, runtime, "send", "raw", MiB, 1),
-      );
-      const each = rounds.map((round) => {
-        const a = find(round, runtime, "send", "FrameWriter", MiB, 1);
-        const b = find(round, runtime, "send", "raw", MiB, 1);
-        return a === undefined || b === undefined
-          ? "-"
-          : fmt(frameRate(a) / frameRate(b), 2);
-      });
+      const raw = rate(runtime, "raw", MiB, 1);
+      const split = paired(rate(runtime, "raw 2 writes", MiB, 1), raw);
       const writer = row(runtime, "FrameWriter", MiB, 1);
-      const raw = row(runtime, "raw", MiB, 1);
+      const single = row(runtime, "raw", MiB, 1);
       out.push(
-        `- ${t.name} (${t.display}): \`FrameWriter\` writes a 1 MiB ` +
-          "frame's header and payload as two writes, so as not to copy the " +
-          `payload; raw writes split the same way ran at ${fmt(split, 2)}x ` +
-          "the single raw write. Sender CPU per frame: " +
-          `${writer === undefined ? "-" : ns(writer.cpuNs)} against ` +
-          `${raw === undefined ? "-" : ns(raw.cpuNs)} raw. Per repetition: ` +
-          `${each.join(", ")}.`,
+        `- ${t.name} (${t.display}; per repetition ${
+          each(rate(runtime, "FrameWriter", MiB, 1), raw)
+        }): \`FrameWriter\` writes a 1 MiB frame's 4-byte header and its ` +
+          "payload as two writes, so as not to copy the payload; raw writes " +
+          `split the same way ran at ${fmt(split, 2)}x the single raw ` +
+          "write. Sender CPU per frame: " +
+          `${writer === undefined ? "-" : ns(writer.cpuNs)}, raw ` +
+          `${single === undefined ? "-" : ns(single.cpuNs)}.`,
       );
     } else if (t.name.includes("ping-pong")) {
-      const each = (impl: string, writer: SendBound["writer"]) =>
-        bound(runtime, impl, 1, writer)?.nsPerFrame ?? NaN;
+      const cost = (impl: string, writer: SendBound["writer"]) =>
+        memory(runtime, impl, 1, writer)?.nsPerFrame ?? NaN;
       const flush = "FrameWriter, write() + flush() each";
       const parts = (["at once", "next turn"] as const).map((w) =>
-        `${ns(each(flush, w))} against ${ns(each("writeFrame", w))} for ` +
-        `\`writeFrame()\` with a writer that resolves ${w} (${
-          ns(each(`${flush}, maxBatchBytes 68`, w))
+        `${ns(cost(flush, w))} against ${ns(cost("writeFrame", w))} for ` +
+        `\`writeFrame()\` into a writer that resolves ${w} (${
+          ns(cost(`${flush}, maxBatchBytes 68`, w))
         } with \`maxBatchBytes: 68\`)`
       );
       const ping = pings.find((p) =>
         p.runtime === runtime && p.impl === "FrameWriter"
       );
       out.push(
-        `- ${t.name} (${t.display}): per request, in memory, ` +
-          `\`write()\` + \`flush()\` costs ${parts.join("; ")}. A frame ` +
-          "written to an idle `FrameWriter` goes into a new 4096-byte batch " +
-          "buffer (the spare buffer is dropped whenever the writer goes " +
-          "idle), where `writeFrame()` allocates the frame's 68 bytes; with " +
-          "`maxBatchBytes: 68` the first buffer is 68 bytes too, so the " +
-          "difference between the two `FrameWriter` figures is that " +
-          "buffer, and the rest of the gap to `writeFrame()` is the " +
-          "promises of the pump and of `flush()`. p50 ratio per repetition: " +
-          `${(ping?.perRound ?? []).map((x) => fmt(x, 2)).join(", ")}.`,
+        `- ${t.name} (${t.display}; per repetition ${
+          (ping?.perRound ?? []).map((x) => fmt(x, 2)).join(", ")
+        }): per request, in memory, \`write()\` + \`flush()\` costs ` +
+          `${parts.join("; ")}. A frame written to an idle \`FrameWriter\` ` +
+          "goes into a new 4096-byte batch buffer (the spare buffer is " +
+          "dropped whenever the writer goes idle), where `writeFrame()` " +
+          "allocates the frame's 68 bytes; with `maxBatchBytes: 68` the " +
+          "first buffer is 68 bytes too, so the difference between the two " +
+          "`FrameWriter` figures is that buffer, and the rest of the gap to " +
+          "`writeFrame()` is the promises of the pump and of `flush()`.",
       );
     } else {
+      const other = t.name.includes("socket.write")
+        ? "raw per frame"
+        : "writeFrame";
       const writer = row(runtime, "FrameWriter", 64, producers);
-      const other = row(
-        runtime,
-        t.name.includes("socket.write") ? "raw per frame" : "writeFrame",
-        64,
-        producers,
-      );
-      if (writer === undefined || other === undefined) continue;
+      const them = row(runtime, other, 64, producers);
+      if (writer === undefined || them === undefined) continue;
       out.push(
-        `- ${t.name} (${t.display}): \`FrameWriter\` sent ` +
-          `${compact(writer.fps)} frames/s at ${ns(writer.cpuNs)} of CPU ` +
-          `per frame, ${fmt(writer.framesPerWrite, 1)} frames per write; ` +
-          `the per-frame writer ${compact(other.fps)} frames/s at ` +
-          `${ns(other.cpuNs)} per frame, one write each.`,
+        `- ${t.name} (${t.display}; per repetition ${
+          each(
+            rate(runtime, "FrameWriter", 64, producers),
+            rate(runtime, other, 64, producers),
+          )
+        }): \`FrameWriter\` sent ${compact(writer.fps)} frames/s at ` +
+          `${ns(writer.cpuNs)} of CPU per frame, ${
+            fmt(writer.framesPerWrite, 1)
+          } frames per write; the per-frame writer ${compact(them.fps)} ` +
+          `frames/s at ${ns(them.cpuNs)} per frame, one write each` +
+          (writer.framesPerWrite < 100
+            ? ". `FrameWriter`'s small batches are explained below."
+            : "."),
       );
     }
   }
@@ -663,7 +654,7 @@ function renderSvg(date: string, table: Row[], pings: PingRow[]): string {
       } frames/s, ${fmt(r.framesPerWrite, 1)} frames/write`,
     })),
     [10_000, 100_000, 1_000_000, 10_000_000, 100_000_000],
-    (v) => `${compact(v)}/s`,
+    (v) => `${v >= 1e6 ? `${v / 1e6}M` : `${v / 1e3}k`}/s`,
   );
   const large = table.filter((r) => r.size === MiB);
   y += panel(
