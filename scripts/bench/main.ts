@@ -10,7 +10,7 @@
  * `results/results.md`, `results/results.svg`, `results/send.svg` and
  * `results/results.json` next to this file and prints PASS/MISS per target.
  *
- *   deno task bench                 # the full run (~10 minutes)
+ *   deno task bench                 # the full run (~15 minutes)
  *   deno task bench --quick         # a smoke run with 10% of the work
  *
  * Environment: `BENCH_REPS` (repetitions, default 7), `BENCH_TARBALL` (the
