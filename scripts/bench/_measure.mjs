@@ -314,17 +314,8 @@ export async function runCases(plan, runtime, cases) {
    * @param {number} size
    * @returns {(error: unknown) => Result}
    */
-  const failed = (kind, impl, size) => (error) => ({
-    runtime,
-    kind,
-    impl,
-    size,
-    frames: 0,
-    bytes: 0,
-    seconds: 0,
-    cpuSeconds: 0,
-    error: String(error),
-  });
+  const failed = (kind, impl, size) => (error) =>
+    failedResult(runtime, kind, impl, size, error);
   for (const size of plan.sizes) {
     for (const impl of cases.receivers) {
       if (only !== undefined && !only.includes(impl)) continue;
@@ -346,6 +337,29 @@ export async function runCases(plan, runtime, cases) {
       console.log(JSON.stringify(result));
     }
   }
+}
+
+/**
+ * The result of a case that failed: zero, with its error.
+ * @param {Runtime} runtime
+ * @param {Result["kind"]} kind
+ * @param {string} impl
+ * @param {number} size
+ * @param {unknown} error
+ * @returns {Result}
+ */
+export function failedResult(runtime, kind, impl, size, error) {
+  return {
+    runtime,
+    kind,
+    impl,
+    size,
+    frames: 0,
+    bytes: 0,
+    seconds: 0,
+    cpuSeconds: 0,
+    error: String(error),
+  };
 }
 
 /**

@@ -34,9 +34,18 @@ export interface Plan {
 /** One measured case of one repetition. */
 export interface Result {
   runtime: "deno" | "node";
-  kind: "throughput" | "rtt";
+  /**
+   * `throughput` and `rtt`: the receive side, both ends in one process.
+   * `send` and `send-rtt`: the send side, against a raw peer in another
+   * process (`send_peer.ts`).
+   */
+  kind: "throughput" | "rtt" | "send" | "send-rtt";
   impl: string;
   size: number;
+  /** Concurrent tasks sending on the one connection (send). */
+  producers?: number;
+  /** Calls of the underlying write (send): frames/writes is the batch. */
+  writes?: number;
   /** Frames moved (throughput) or round trips timed (rtt). */
   frames: number;
   /** Bytes on the wire, headers included (throughput). */
@@ -97,6 +106,67 @@ export function defaultPlan(quick: boolean): Plan {
     rttWarmup: quick ? 5 : 50,
     caseTimeoutMs: 20_000,
   };
+}
+
+/** What one send-side run of a child process measures. */
+export interface SendPlan {
+  /** 64 B frames per case for the senders that batch. */
+  frames: number;
+  /** 64 B frames per case for the senders that write once per frame. */
+  slowFrames: number;
+  /** 1 MiB frames per case. */
+  largeFrames: number;
+  /** How many tasks send at once on one connection, per 64 B case. */
+  producers: number[];
+  /** Frames per `writeFrames()` call. */
+  batch: number;
+  /** Round trips per ping-pong case (at most; also time-limited). */
+  rttIterations: number;
+  rttTimeMs: number;
+  rttWarmup: number;
+  caseTimeoutMs: number;
+}
+
+/** The default send plan: about 15 s per repetition and runtime. */
+export function defaultSendPlan(quick: boolean): SendPlan {
+  const scale = quick ? 0.1 : 1;
+  // Cut into 4 blocks of multiples of the batch and of every producer
+  // count.
+  const n = (x: number, unit: number) =>
+    Math.max(unit, Math.round(x * scale / unit) * unit);
+  return {
+    frames: n(1_000_000, 4000),
+    slowFrames: n(100_000, 4000),
+    largeFrames: n(1024, 16),
+    producers: [1, 100],
+    batch: 1000,
+    rttIterations: quick ? 400 : 4000,
+    rttTimeMs: quick ? 200 : 1000,
+    rttWarmup: quick ? 5 : 50,
+    caseTimeoutMs: 30_000,
+  };
+}
+
+/** CPU per 64 B frame of a send-side case in memory (no socket). */
+export interface SendBound {
+  runtime: "deno" | "node";
+  impl: string;
+  producers: number;
+  /**
+   * How the in-memory writer resolves: at once, or on the next turn of the
+   * event loop; `none` for a loop without a writer, `socket` for a real
+   * connection.
+   */
+  writer: "at once" | "next turn" | "none" | "socket";
+  frames: number;
+  nsPerFrame: number;
+  /** Frames per call of the writer's `write` (0 for no writer). */
+  framesPerWrite: number;
+  /**
+   * Microtasks another task ran while a write was awaited (socket), up to
+   * `HOP_CAP` of `_send.mjs`.
+   */
+  hopsPerWrite?: number;
 }
 
 /** The median of a non-empty list. */

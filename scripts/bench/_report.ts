@@ -104,7 +104,7 @@ function sizeName(size: number): string {
   return `${size} B`;
 }
 
-function fmt(x: number, digits = 0): string {
+export function fmt(x: number, digits = 0): string {
   if (!Number.isFinite(x)) return "-";
   return x.toLocaleString("en-US", {
     maximumFractionDigits: digits,
@@ -112,7 +112,7 @@ function fmt(x: number, digits = 0): string {
   });
 }
 
-function compact(x: number): string {
+export function compact(x: number): string {
   if (!Number.isFinite(x)) return "-";
   if (x >= 1e6) return `${fmt(x / 1e6, 2)} M`;
   if (x >= 1e3) return `${fmt(x / 1e3, 1)} k`;
@@ -479,7 +479,7 @@ const COLORS: Record<string, string> = {
   "it-length-prefixed": "#9467bd",
 };
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/`/g, "");
 }
 

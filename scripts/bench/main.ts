@@ -2,13 +2,15 @@
 /**
  * `deno task bench`: tcpframe against raw sockets, a naive implementation
  * and the npm peers frame-stream and it-length-prefixed, on Deno and Node,
- * on 127.0.0.1, in one run. The one-way cases receive from a sender process
- * of their own (sender.c, built with `cc`; a Node sender where there is no
- * C compiler), so that a receiver's CPU time is its own. Writes `results/results.md`, `results/results.svg`
- * and `results/results.json` next to this file and prints PASS/MISS per
- * target.
+ * on 127.0.0.1, in one run. The one-way receive cases receive from a sender
+ * process of their own (sender.c, built with `cc`; a Node sender where there
+ * is no C compiler), so that a receiver's CPU time is its own; the send side
+ * (`FrameWriter`, `writeFrame`, `writeFrames`, raw writes) sends to a raw
+ * peer in another process (`send_peer.ts`), so that a sender's is. Writes
+ * `results/results.md`, `results/results.svg`, `results/send.svg` and
+ * `results/results.json` next to this file and prints PASS/MISS per target.
  *
- *   deno task bench                 # the full run (~5 minutes)
+ *   deno task bench                 # the full run (~15 minutes)
  *   deno task bench --quick         # a smoke run with 10% of the work
  *
  * Environment: `BENCH_REPS` (repetitions, default 7), `BENCH_TARBALL` (the
@@ -27,11 +29,15 @@ import { fileURLToPath } from "node:url";
 import {
   type AllocResult,
   defaultPlan,
+  defaultSendPlan,
   median,
   type Plan,
   type Result,
+  type SendBound,
+  type SendPlan,
 } from "./_plan.ts";
 import { renderReport, type Report, type Target } from "./_report.ts";
+import { renderSend, type SendSection, sendTargets } from "./_send_report.ts";
 import { runServers, serverPlan, serverTargets } from "./_servers.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -219,8 +225,11 @@ async function prepareNode(): Promise<string> {
     "package.json",
     "package-lock.json",
     "node_cases.mjs",
-    "_measure.mjs", // imported by node_cases.mjs from its own directory
+    "node_send.mjs",
     "server_cases.mjs",
+    // Imported by node_cases.mjs and node_send.mjs from their directory.
+    "_measure.mjs",
+    "_send.mjs",
   ];
   for (const file of files) {
     await Deno.copyFile(join(HERE, file), join(scratch, file));
@@ -315,6 +324,64 @@ async function allocations(scratch: string): Promise<AllocResult[]> {
     return timing === undefined ? a : { ...a, nsPerFrame: timing.nsPerFrame };
   });
   return [...bytes, ...bound.filter((b) => b.size !== 64)];
+}
+
+// ---------------------------------------------------------------- send side
+
+interface Ports {
+  sink: number;
+  echo: number;
+}
+
+/** Starts the raw peer of the send cases in its own process. */
+async function startPeer(): Promise<{ child: Child; ports: Ports }> {
+  const child = spawn(Deno.execPath(), [
+    "run",
+    "-N=127.0.0.1",
+    join(HERE, "send_peer.ts"),
+  ], { deadlineMs: 3 * 3600_000 });
+  const first = await child.line();
+  if (first === null) throw new Error("the send peer did not start");
+  return { child, ports: JSON.parse(first) as Ports };
+}
+
+function sendRound(
+  runtime: "deno" | "node",
+  plan: SendPlan,
+  ports: Ports,
+  scratch: string,
+): Promise<Result[]> {
+  const args = ["run", JSON.stringify(plan), JSON.stringify(ports)];
+  return runtime === "deno"
+    ? runJson<Result>(Deno.execPath(), [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      join(HERE, "deno_send.ts"),
+      ...args,
+    ])
+    : runJson<Result>(
+      "node",
+      ["--expose-gc", "node_send.mjs", ...args],
+      scratch,
+    );
+}
+
+async function sendBounds(
+  plan: SendPlan,
+  ports: Ports,
+  scratch: string,
+): Promise<SendBound[]> {
+  const args = ["bound", JSON.stringify(plan), JSON.stringify(ports)];
+  return [
+    ...await runJson<SendBound>(Deno.execPath(), [
+      "run",
+      "-A",
+      join(HERE, "deno_send.ts"),
+      ...args,
+    ]),
+    ...await runJson<SendBound>("node", ["node_send.mjs", ...args], scratch),
+  ];
 }
 
 interface IdleResult {
@@ -533,15 +600,19 @@ async function main(): Promise<void> {
   await waitForQuiet();
   const loadBefore = loadAverage();
   const plan = defaultPlan(QUICK);
+  const sendPlan = defaultSendPlan(QUICK);
   const scratch = await prepareNode();
   const sender = await prepareSender(scratch);
   // Inherited by every child process; read by _measure.mjs.
   Deno.env.set("BENCH_SENDER", JSON.stringify(sender));
+  const peer = await startPeer();
   try {
     const rounds: Result[][] = [];
     for (let rep = 0; rep < REPS; rep++) {
       // Alternate the order, so that drift in the machine's load is shared.
-      const order = rep % 2 === 0 ? ["deno", "node"] : ["node", "deno"];
+      const order: Array<"deno" | "node"> = rep % 2 === 0
+        ? ["deno", "node"]
+        : ["node", "deno"];
       const round: Result[] = [];
       for (const runtime of order) {
         log(`repetition ${rep + 1}/${REPS}: ${runtime}`);
@@ -556,10 +627,25 @@ async function main(): Promise<void> {
           log(`${r.runtime} ${r.kind} ${r.impl} ${r.size}: ${r.error}`);
         }
       }
+      for (const runtime of order) {
+        log(`repetition ${rep + 1}/${REPS}: ${runtime} send side`);
+        round.push(...await sendRound(runtime, sendPlan, peer.ports, scratch));
+      }
+      for (const r of round) {
+        if (r.error !== undefined && r.kind.startsWith("send")) {
+          log(`${r.runtime} ${r.kind} ${r.impl} ${r.size}: ${r.error}`);
+        }
+      }
       rounds.push(round);
     }
     log("allocation per frame");
     const allocs = await allocations(scratch);
+    log("send side in memory");
+    const send: SendSection = {
+      plan: sendPlan,
+      bounds: await sendBounds(sendPlan, peer.ports, scratch),
+      targets: sendTargets(rounds, sendPlan),
+    };
     log(`${IDLE_CONNECTIONS} idle connections`);
     const idles = [await idle("deno", scratch), await idle("node", scratch)];
     log("request/response servers");
@@ -592,14 +678,19 @@ async function main(): Promise<void> {
       targets: [...targets(rounds, allocs, idles), ...serverTargets(servers)],
       seconds: (performance.now() - started) / 1000,
     };
-    const { markdown, svg } = renderReport(report);
+    const rendered = renderReport(report);
+    const sent = renderSend(rounds, send, report.date);
+    const markdown = [rendered.markdown.trimEnd(), "", ...sent.markdown]
+      .join("\n");
+    const svg = rendered.svg;
     if (!QUICK) {
       await Deno.mkdir(RESULTS, { recursive: true });
       await Deno.writeTextFile(join(RESULTS, "results.md"), markdown);
       await Deno.writeTextFile(join(RESULTS, "results.svg"), svg);
+      await Deno.writeTextFile(join(RESULTS, "send.svg"), sent.svg);
       await Deno.writeTextFile(
         join(RESULTS, "results.json"),
-        JSON.stringify(report, null, 1) + "\n",
+        JSON.stringify({ ...report, send }, null, 1) + "\n",
       );
       // In the repository's own format, so that `deno fmt --check` passes.
       await run(Deno.execPath(), [
@@ -607,12 +698,13 @@ async function main(): Promise<void> {
         "--quiet",
         join(RESULTS, "results.md"),
         join(RESULTS, "results.svg"),
+        join(RESULTS, "send.svg"),
         join(RESULTS, "results.json"),
       ], ROOT);
-      log(`wrote ${RESULTS}/results.{md,svg,json}`);
+      log(`wrote ${RESULTS}/results.{md,svg,json} and send.svg`);
     }
     console.log(markdown);
-    for (const t of report.targets) {
+    for (const t of [...report.targets, ...send.targets]) {
       console.log(
         `${
           t.pass ? "PASS" : "MISS"
@@ -620,6 +712,8 @@ async function main(): Promise<void> {
       );
     }
   } finally {
+    peer.child.stop();
+    await peer.child.status;
     await Deno.remove(scratch, { recursive: true });
   }
 }
