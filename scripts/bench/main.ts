@@ -12,6 +12,7 @@
  *
  *   deno task bench                 # the full run (~15 minutes)
  *   deno task bench --quick         # a smoke run with 10% of the work
+ *   deno task bench --render        # results/ again from results.json
  *
  * Environment: `BENCH_REPS` (repetitions, default 7), `BENCH_TARBALL` (the
  * npm package to test; default `npm/tcpframe-<version>.tgz`, built with
@@ -596,6 +597,65 @@ function targets(
 
 // ---------------------------------------------------------------------- main
 
+/**
+ * Renders results.md, results.svg and send.svg (and, after a run,
+ * results.json) into `results/`, unless `--quick`; returns the markdown.
+ */
+async function publish(
+  report: Report,
+  send: SendSection,
+  json = true,
+): Promise<string> {
+  const rendered = renderReport(report);
+  const sent = renderSend(report.rounds, send, report.date);
+  const markdown = [rendered.markdown.trimEnd(), "", ...sent.markdown]
+    .join("\n");
+  if (QUICK) return markdown;
+  await Deno.mkdir(RESULTS, { recursive: true });
+  await Deno.writeTextFile(join(RESULTS, "results.md"), markdown);
+  await Deno.writeTextFile(join(RESULTS, "results.svg"), rendered.svg);
+  await Deno.writeTextFile(join(RESULTS, "send.svg"), sent.svg);
+  if (json) {
+    await Deno.writeTextFile(
+      join(RESULTS, "results.json"),
+      JSON.stringify({ ...report, send }, null, 1) + "\n",
+    );
+  }
+  // In the repository's own format, so that `deno fmt --check` passes.
+  await run(Deno.execPath(), [
+    "fmt",
+    "--quiet",
+    join(RESULTS, "results.md"),
+    join(RESULTS, "results.svg"),
+    join(RESULTS, "send.svg"),
+    join(RESULTS, "results.json"),
+  ], ROOT);
+  log(`wrote ${RESULTS}/results.{md,svg,json} and send.svg`);
+  return markdown;
+}
+
+function printTargets(all: Target[]): void {
+  for (const t of all) {
+    console.log(
+      `${t.pass ? "PASS" : "MISS"}  ${t.name}: ${t.display} (target ${t.goal})`,
+    );
+  }
+}
+
+/**
+ * `--render`: renders the report of the last run again from
+ * `results/results.json`, measuring nothing (after a change to the report's
+ * text).
+ */
+async function renderAgain(): Promise<void> {
+  const { send, ...report } = JSON.parse(
+    await Deno.readTextFile(join(RESULTS, "results.json")),
+  ) as Report & { send: SendSection };
+  send.targets = sendTargets(report.rounds, send.plan);
+  await publish(report, send, false);
+  printTargets([...report.targets, ...send.targets]);
+}
+
 async function main(): Promise<void> {
   await waitForQuiet();
   const loadBefore = loadAverage();
@@ -678,39 +738,9 @@ async function main(): Promise<void> {
       targets: [...targets(rounds, allocs, idles), ...serverTargets(servers)],
       seconds: (performance.now() - started) / 1000,
     };
-    const rendered = renderReport(report);
-    const sent = renderSend(rounds, send, report.date);
-    const markdown = [rendered.markdown.trimEnd(), "", ...sent.markdown]
-      .join("\n");
-    const svg = rendered.svg;
-    if (!QUICK) {
-      await Deno.mkdir(RESULTS, { recursive: true });
-      await Deno.writeTextFile(join(RESULTS, "results.md"), markdown);
-      await Deno.writeTextFile(join(RESULTS, "results.svg"), svg);
-      await Deno.writeTextFile(join(RESULTS, "send.svg"), sent.svg);
-      await Deno.writeTextFile(
-        join(RESULTS, "results.json"),
-        JSON.stringify({ ...report, send }, null, 1) + "\n",
-      );
-      // In the repository's own format, so that `deno fmt --check` passes.
-      await run(Deno.execPath(), [
-        "fmt",
-        "--quiet",
-        join(RESULTS, "results.md"),
-        join(RESULTS, "results.svg"),
-        join(RESULTS, "send.svg"),
-        join(RESULTS, "results.json"),
-      ], ROOT);
-      log(`wrote ${RESULTS}/results.{md,svg,json} and send.svg`);
-    }
+    const markdown = await publish(report, send);
     console.log(markdown);
-    for (const t of [...report.targets, ...send.targets]) {
-      console.log(
-        `${
-          t.pass ? "PASS" : "MISS"
-        }  ${t.name}: ${t.display} (target ${t.goal})`,
-      );
-    }
+    printTargets([...report.targets, ...send.targets]);
   } finally {
     peer.child.stop();
     await peer.child.status;
@@ -718,4 +748,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (Deno.args.includes("--render")) await renderAgain();
+else await main();
