@@ -147,7 +147,7 @@ export function defaultSendPlan(quick: boolean): SendPlan {
   };
 }
 
-/** CPU per 64 B frame of a send-side case in memory (no socket). */
+/** CPU per frame of a send-side case in memory (no socket). */
 export interface SendBound {
   runtime: "deno" | "node";
   impl: string;

@@ -474,9 +474,9 @@ function memoryWriter(mode) {
 }
 
 /**
- * CPU per 64 B frame of the send paths in memory (no socket), best of three
- * runs after a warm-up, with the batch sizes seen: what bounds each sender
- * before any system call. Then, on a connection to the sink, how many
+ * CPU per frame (64 B; two cases 1 MiB) of the send paths in memory (no
+ * socket), best of three runs after a warm-up, with the batch sizes seen:
+ * what bounds each sender before any system call. Then, on a connection to the sink, how many
  * microtasks run while one task awaits a 68-byte write of the runtime's
  * connection (tcpframe's `Conn`): what a batch can gather.
  * @param {Runner} runner
@@ -566,9 +566,35 @@ export async function sendBounds(runner, tcpframe, frames, port) {
       }]);
     }
   }
+  // Large frames: what each path costs beyond handing the payload over.
+  const large = new Uint8Array(1 << 20).fill(0x61);
+  const largeCount = Math.max(10, frames / 250);
+  cases.push(
+    [
+      "writeFrame, 1 MiB frames",
+      1,
+      "at once",
+      largeCount,
+      (w, n) => produce(1, n, () => writeFrame(w, large, { maxFrameSize })),
+    ],
+    [
+      "FrameWriter, 1 MiB frames",
+      1,
+      "at once",
+      largeCount,
+      async (w, n) => {
+        const writer = new FrameWriter(w, { maxFrameSize });
+        await produce(1, n, () => writer.write(large));
+        await writer.flush();
+      },
+    ],
+  );
   /** @type {SendBound[]} */
   const results = [];
   for (const [impl, producers, mode, n, run] of cases) {
+    const frameBytes = impl.endsWith("1 MiB frames")
+      ? 4 + large.byteLength
+      : 68;
     const writerMode = mode === "next turn" ? "next turn" : "at once";
     await run(memoryWriter(writerMode), n / 10); // warm up
     let best = Infinity;
@@ -579,7 +605,9 @@ export async function sendBounds(runner, tcpframe, frames, port) {
       await run(writer, n);
       best = Math.min(best, (cpuNow() - cpu0) * 1e9 / n);
       if (mode !== "none") {
-        if (writer.bytes !== n * 68) throw new Error(`${impl}: lost bytes`);
+        if (writer.bytes !== n * frameBytes) {
+          throw new Error(`${impl}: lost bytes`);
+        }
         framesPerWrite = n / writer.writes;
       }
     }

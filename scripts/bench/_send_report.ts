@@ -312,13 +312,13 @@ export function renderSend(
   }
   push(
     "",
-    "### In memory: CPU per 64 B frame, no socket",
+    "### In memory: CPU per frame, no socket",
     "",
-    "The same send paths into a writer that keeps nothing: its `write` " +
-      "resolves at once, or one turn of the event loop later " +
-      "(`setImmediate`), as a socket's may. Best of three runs. The floor " +
-      "rows are loops that only await a resolved promise per frame, and " +
-      "allocate a buffer per frame.",
+    "The same send paths, 64 B frames unless the case says 1 MiB, into a " +
+      "writer that keeps nothing: its `write` resolves at once, or one turn " +
+      "of the event loop later (`setImmediate`), as a socket's may. Best of " +
+      "three runs. The floor rows are loops that only await a resolved " +
+      "promise per frame, and allocate a buffer per frame.",
     "",
     "| runtime | case | tasks | writer | CPU/frame | frames/write |",
     "| --- | --- | ---: | --- | ---: | ---: |",
@@ -473,17 +473,30 @@ function bounds(
     } else if (t.name.startsWith("1 MiB")) {
       const raw = rate(runtime, "raw", MiB, 1);
       const split = paired(rate(runtime, "raw 2 writes", MiB, 1), raw);
-      const writer = row(runtime, "FrameWriter", MiB, 1);
-      const single = row(runtime, "raw", MiB, 1);
+      const plain = paired(rate(runtime, "writeFrame", MiB, 1), raw);
+      const cpu = (impl: string) => {
+        const r = row(runtime, impl, MiB, 1);
+        return r === undefined ? "-" : ns(r.cpuNs);
+      };
+      const inMemory = (impl: string) =>
+        memory(runtime, `${impl}, 1 MiB frames`, 1, "at once")?.nsPerFrame;
+      const memWriter = inMemory("FrameWriter");
+      const memPlain = inMemory("writeFrame");
       out.push(
         `- ${t.name} (${t.display}; per repetition ${
           each(rate(runtime, "FrameWriter", MiB, 1), raw)
         }): \`FrameWriter\` writes a 1 MiB frame's 4-byte header and its ` +
-          "payload as two writes, so as not to copy the payload; raw writes " +
+          "payload as two writes, so as not to copy the payload. Raw writes " +
           `split the same way ran at ${fmt(split, 2)}x the single raw ` +
-          "write. Sender CPU per frame: " +
-          `${writer === undefined ? "-" : ns(writer.cpuNs)}, raw ` +
-          `${single === undefined ? "-" : ns(single.cpuNs)}.`,
+          `write, and \`writeFrame()\`, which writes the same two, at ` +
+          `${fmt(plain, 2)}x. Sender CPU per frame: \`FrameWriter\` ` +
+          `${cpu("FrameWriter")}, \`writeFrame()\` ${cpu("writeFrame")}, ` +
+          `raw ${cpu("raw")}, raw split ${cpu("raw 2 writes")}` +
+          (memWriter === undefined || memPlain === undefined
+            ? "."
+            : `; in memory, into a writer that resolves at once, a 1 MiB ` +
+              `frame costs ${ns(memWriter)} through \`FrameWriter\` and ` +
+              `${ns(memPlain)} through \`writeFrame()\`.`),
       );
     } else if (t.name.includes("ping-pong")) {
       const cost = (impl: string, writer: SendBound["writer"]) =>
